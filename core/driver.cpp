@@ -1,0 +1,148 @@
+#include "core/driver.h"
+
+#include <c10/util/Exception.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/environment.h"
+#include "core/error.h"
+#include "core/hash.h"
+#include "core/memory.h"
+#include "core/strings.h"
+
+namespace repro {
+
+std::string row_key(const RowSpec& row, const nlohmann::json& fingerprint, uint64_t seed, const SuiteInfo& suite) {
+  std::string versions = suite.name + "@" + suite.version;
+  for (const auto& c : row.components) versions += "," + c.method + "@" + c.info->version;
+  std::string text = fmt::format("{}\n{}\n{}\nseed={}\nscale={}", row.canonical(), fingerprint.dump(), versions, seed,
+                                 row.scale);
+  return sha256_hex(text).substr(0, 20);
+}
+
+TableDriver::TableDriver(const TableSpec& table, ResultStore& store, RunContext& ctx)
+    : table_(table), store_(store), ctx_(ctx), suite_(Registry<Suite>::instance().create(table.suite)) {}
+
+bool TableDriver::selected(const RowSpec& row, const DriverOptions& options) const {
+  return options.rows_glob.empty() || glob_match(options.rows_glob, row.display);
+}
+
+std::vector<PlannedRow> TableDriver::plan(const DriverOptions& options) {
+  std::vector<PlannedRow> out;
+  for (const auto& row : table_.rows) {
+    if (!selected(row, options)) continue;
+    PlannedRow p;
+    p.row = &row;
+    try {
+      p.fingerprint = suite_->fingerprint(row, ctx_);
+    } catch (const Error& e) {
+      p.state = PlannedRow::State::Unavailable;
+      p.reason = e.what();
+      p.fingerprint = {{"unavailable", e.what()}};
+    }
+    p.key = row_key(row, p.fingerprint, ctx_.seed(), *table_.suite_info);
+    if (p.state != PlannedRow::State::Unavailable) {
+      auto existing = store_.get(table_.id, p.key);
+      if (existing && existing->ok() && !options.force) {
+        p.state = PlannedRow::State::Cached;
+      } else if (existing && !existing->ok()) {
+        p.state = PlannedRow::State::Failed;
+        p.reason = existing->error_type + ": " + existing->error_message;
+      }
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+Record TableDriver::execute(const RowSpec& row, const std::string& key, const nlohmann::json& fingerprint) {
+  Record rec;
+  rec.table = table_.id;
+  rec.key = key;
+  rec.row = static_cast<int64_t>(row.index);
+  rec.label = row.display;
+  rec.spec = row.pipeline();
+  rec.row_spec = row.canonical();
+  rec.scale = row.scale;
+  rec.seed = ctx_.seed();
+  rec.env = capture_environment();
+  rec.started_at = utc_timestamp();
+  if (fingerprint.contains("model")) rec.model = fingerprint["model"];
+  if (fingerprint.contains("data")) rec.data = fingerprint["data"];
+  ctx_.reset_counters();
+  ctx_.timer() = PhaseTimer([this] { ctx_.synchronize(); });
+  reset_host_peak();
+  reset_cuda_peak();
+  Stopwatch wall;
+  auto fail = [&](const std::string& type, const std::string& message) {
+    rec.status = "error";
+    rec.error_type = type;
+    rec.error_message = message;
+    ctx_.log().error("row '{}' failed: {}: {}", row.display, type, message);
+  };
+  try {
+    Record out = suite_->run_row(row, ctx_);
+    rec.metrics = std::move(out.metrics);
+    rec.details = std::move(out.details);
+    if (!out.model.is_null()) rec.model = std::move(out.model);
+    if (!out.data.is_null()) rec.data = std::move(out.data);
+    for (const auto& [k, v] : out.time_s) rec.time_s[k] += v;
+  } catch (const Error& e) {
+    fail(e.kind(), e.what());
+  } catch (const c10::Error& e) {
+    fail("TorchError", e.what_without_backtrace());
+  } catch (const std::bad_alloc&) {
+    fail("OutOfMemory", "out of memory");
+  } catch (const std::exception& e) {
+    fail("InternalError", e.what());
+  }
+  for (const auto& [k, v] : ctx_.timer().seconds()) rec.time_s[k] += v;
+  rec.time_s["total"] = wall.seconds();
+  rec.peak_mem_mb["host"] = host_peak_rss_mb();
+  if (ctx_.device().is_cuda()) rec.peak_mem_mb["cuda"] = cuda_peak_allocated_mb();
+  rec.counters = {ctx_.counters().begin(), ctx_.counters().end()};
+  rec.finished_at = utc_timestamp();
+  store_.put(rec);
+  return rec;
+}
+
+Record TableDriver::run_row(const RowSpec& row) {
+  nlohmann::json fp;
+  try {
+    fp = suite_->fingerprint(row, ctx_);
+  } catch (const Error& e) {
+    fp = {{"unavailable", e.what()}};
+  }
+  return execute(row, row_key(row, fp, ctx_.seed(), *table_.suite_info), fp);
+}
+
+DriverSummary TableDriver::run(const DriverOptions& options) {
+  auto planned = plan(options);
+  DriverSummary s;
+  s.planned = planned.size();
+  size_t todo = 0;
+  for (const auto& p : planned) todo += p.state != PlannedRow::State::Cached;
+  s.cached = planned.size() - todo;
+  ctx_.log().info("{}: {} rows, {} cached, {} to run", table_.id, planned.size(), s.cached, todo);
+  size_t k = 0;
+  for (const auto& p : planned) {
+    if (p.state == PlannedRow::State::Cached) continue;
+    ++k;
+    ctx_.log().info("[{}/{}] {}", k, todo, p.row->display);
+    Record rec = execute(*p.row, p.key, p.fingerprint);
+    if (rec.ok()) {
+      ++s.ran;
+      std::string summary;
+      for (const auto& m : table_.metrics) {
+        auto it = rec.metrics.find(m);
+        if (it != rec.metrics.end()) summary += fmt::format(" {}={:.5g}", m, it->second);
+      }
+      ctx_.log().info("[{}/{}] done in {:.1f}s:{}", k, todo, rec.time_s["total"], summary);
+    } else {
+      ++s.failed;
+    }
+  }
+  return s;
+}
+
+}  // namespace repro

@@ -1,0 +1,85 @@
+#include "core/record.h"
+
+#include <ctime>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+
+namespace repro {
+
+nlohmann::json Record::to_json() const {
+  nlohmann::json j;
+  j["schema"] = schema;
+  j["table"] = table;
+  j["key"] = key;
+  j["row"] = row;
+  j["label"] = label;
+  j["spec"] = spec;
+  j["row_spec"] = row_spec;
+  j["scale"] = scale;
+  j["seed"] = seed;
+  j["model"] = model;
+  j["data"] = data;
+  j["metrics"] = metrics;
+  j["time_s"] = time_s;
+  j["peak_mem_mb"] = peak_mem_mb;
+  j["counters"] = counters;
+  j["details"] = details;
+  j["env"] = env;
+  j["status"] = status;
+  if (status != "ok") j["error"] = {{"type", error_type}, {"message", error_message}};
+  j["started_at"] = started_at;
+  j["finished_at"] = finished_at;
+  return j;
+}
+
+Record Record::from_json(const nlohmann::json& j, const std::string& origin) {
+  if (!j.is_object()) throw DataError(fmt::format("{}: a record must be a JSON object", origin));
+  int schema = j.value("schema", -1);
+  if (schema != kRecordSchema)
+    throw DataError(fmt::format("{}: record schema {} (this build reads schema {})", origin, schema, kRecordSchema));
+  Record r;
+  try {
+    r.table = j.at("table").get<std::string>();
+    r.key = j.at("key").get<std::string>();
+    r.row = j.at("row").get<int64_t>();
+    r.label = j.at("label").get<std::string>();
+    r.spec = j.at("spec").get<std::string>();
+    r.row_spec = j.at("row_spec").get<std::string>();
+    r.scale = j.value("scale", "embedded");
+    r.seed = j.value("seed", uint64_t{0});
+    r.model = j.value("model", nlohmann::json());
+    r.data = j.value("data", nlohmann::json());
+    for (auto& [k, v] : j.at("metrics").items())
+      r.metrics[k] = v.is_number() ? v.get<double>() : std::numeric_limits<double>::quiet_NaN();
+    r.time_s = j.value("time_s", std::map<std::string, double>{});
+    r.peak_mem_mb = j.value("peak_mem_mb", std::map<std::string, double>{});
+    r.counters = j.value("counters", std::map<std::string, int64_t>{});
+    r.details = j.value("details", nlohmann::json::object());
+    r.env = j.value("env", nlohmann::json::object());
+    r.status = j.at("status").get<std::string>();
+    if (r.status != "ok") {
+      const auto& e = j.at("error");
+      r.error_type = e.value("type", "Error");
+      r.error_message = e.value("message", "");
+    }
+    r.started_at = j.value("started_at", "");
+    r.finished_at = j.value("finished_at", "");
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(fmt::format("{}: malformed record: {}", origin, e.what()));
+  }
+  return r;
+}
+
+std::string utc_timestamp() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace repro

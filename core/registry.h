@@ -1,0 +1,115 @@
+#pragma once
+// Plugin registries: one per family (LayerCompressor, BlockRefiner, Suite, ...).
+//
+// A plugin registers itself with one line in its .cpp:
+//     REPRO_REGISTER_METHOD(LayerCompressor, Gptq)
+// which needs `static const MethodInfo& Gptq::static_info()` and a default constructor. Every
+// registration also lands in the Catalog, a family-agnostic index of MethodInfo used to validate
+// configs and to print `repro list methods` without knowing the family's C++ type.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/params.h"
+
+namespace repro {
+
+struct MethodInfo {
+  std::string name;     // registry key, snake_case: "sparsegpt"
+  std::string family;   // "LayerCompressor", "Suite", ...
+  std::string summary;  // one line
+  std::string paper;    // "Frantar & Alistarh 2023, arXiv 2301.00774" ("" for infrastructure)
+  std::string version = "1";  // bump when results change: part of every cache key
+  std::vector<ParamSpec> params;
+
+  const ParamSpec* find_param(const std::string& n) const {
+    for (const auto& p : params)
+      if (p.name == n) return &p;
+    return nullptr;
+  }
+};
+
+// Family-agnostic index of everything registered.
+class Catalog {
+ public:
+  static Catalog& instance();
+  // Duplicate (family, name) -> InternalError.
+  void add(const MethodInfo* info);
+  const MethodInfo* find(const std::string& family, const std::string& name) const;
+  std::vector<const MethodInfo*> list(const std::string& family = "") const;
+  std::vector<std::string> families() const;
+  std::vector<std::string> names(const std::string& family) const;
+
+ private:
+  std::map<std::string, std::map<std::string, const MethodInfo*>> by_family_;
+};
+
+template <class Base>
+class Registry {
+ public:
+  using Factory = std::function<std::unique_ptr<Base>()>;
+
+  static Registry& instance() {
+    static Registry r;
+    return r;
+  }
+
+  // Registers a plugin; a second plugin with the same name in this family -> InternalError.
+  void add(const MethodInfo& info, Factory factory) {
+    REPRO_ASSERT(info.family == Base::kFamily,
+                 "method '" + info.name + "' declares family '" + info.family + "' but registers as " + Base::kFamily);
+    Catalog::instance().add(&info);
+    factories_[info.name] = std::move(factory);
+  }
+
+  // Unknown name -> ConfigError listing the registered names (with a did-you-mean).
+  std::unique_ptr<Base> create(const std::string& name) const {
+    auto it = factories_.find(name);
+    if (it == factories_.end()) unknown(name);
+    return it->second();
+  }
+
+  bool contains(const std::string& name) const { return factories_.count(name) != 0; }
+
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    for (const auto& [k, v] : factories_) out.push_back(k);
+    return out;
+  }
+
+ private:
+  [[noreturn]] void unknown(const std::string& name) const;
+  std::map<std::string, Factory> factories_;
+};
+
+// Throws the "unknown method" ConfigError (shared by every Registry instantiation).
+[[noreturn]] void throw_unknown_method(const std::string& family, const std::string& name,
+                                       const std::vector<std::string>& known);
+
+template <class Base>
+void Registry<Base>::unknown(const std::string& name) const {
+  throw_unknown_method(Base::kFamily, name, names());
+}
+
+namespace detail {
+template <class Base, class Impl>
+struct Registrar {
+  Registrar() {
+    Registry<Base>::instance().add(Impl::static_info(), [] { return std::unique_ptr<Base>(new Impl()); });
+  }
+};
+}  // namespace detail
+
+}  // namespace repro
+
+#define REPRO_REGISTRY_CONCAT_(a, b) a##b
+#define REPRO_REGISTRY_CONCAT(a, b) REPRO_REGISTRY_CONCAT_(a, b)
+
+// One line per plugin, at namespace scope in the plugin's .cpp.
+#define REPRO_REGISTER_METHOD(Family, Impl)                                                   \
+  static const ::repro::detail::Registrar<::repro::Family, Impl> REPRO_REGISTRY_CONCAT( \
+      repro_registrar_, __COUNTER__) {}

@@ -1,0 +1,81 @@
+#pragma once
+// RunContext: what every row and every method runs with — device, dtype, seeds, threads, logging,
+// progress, phase timers and a few named counters (observable in tests).
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <ATen/core/Generator.h>
+#include <c10/core/Device.h>
+#include <c10/core/ScalarType.h>
+
+#include "core/progress.h"
+#include "core/timing.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace repro {
+
+struct RunOptions {
+  std::string device = "cpu";  // "cpu", "cuda", "cuda:1"
+  std::string dtype = "float32";
+  uint64_t seed = 0;
+  int threads = 0;  // 0: leave libtorch's default
+  bool progress = true;
+  std::string log_level = "info";
+  std::filesystem::path cache_dir;  // Hessian cache etc. ("" disables disk caches)
+  std::filesystem::path data_dir;   // --data-dir
+};
+
+class RunContext {
+ public:
+  explicit RunContext(const RunOptions& options = {});
+  ~RunContext();
+
+  const RunOptions& options() const { return options_; }
+  c10::Device device() const { return device_; }
+  c10::ScalarType dtype() const { return dtype_; }
+  uint64_t seed() const { return options_.seed; }
+
+  // A CPU generator for one component, seeded from (seed, name): components draw independent
+  // streams, and adding a random draw in one does not shift another's.
+  at::Generator generator(const std::string& component) const;
+  // The derived 64-bit seed itself (for libraries that take an integer).
+  uint64_t component_seed(const std::string& component) const;
+
+  spdlog::logger& log() const;
+
+  // A progress reporter; silent when progress is disabled.
+  std::unique_ptr<Progress> progress(const std::string& label, int64_t total) const;
+
+  PhaseTimer& timer() { return timer_; }
+
+  // Named counters (cache hits, Cholesky retries, ...), reset per row by the driver.
+  void count(const std::string& name, int64_t n = 1) { counters_[name] += n; }
+  int64_t counter(const std::string& name) const;
+  const std::map<std::string, int64_t>& counters() const { return counters_; }
+  void reset_counters() { counters_.clear(); }
+
+  // Blocks until queued device work is done (no-op on CPU).
+  void synchronize() const;
+
+ private:
+  RunOptions options_;
+  c10::Device device_;
+  c10::ScalarType dtype_;
+  std::shared_ptr<spdlog::logger> logger_;
+  PhaseTimer timer_;
+  std::map<std::string, int64_t> counters_;
+};
+
+// Parses "float32|fp32|bfloat16|bf16|float16|fp16|float64" -> ScalarType; ConfigError otherwise.
+c10::ScalarType parse_dtype(const std::string& name);
+// Parses "cpu|cuda|cuda:N"; ConfigError on a bad name, NotSupported when CUDA is unavailable.
+c10::Device parse_device(const std::string& name);
+
+}  // namespace repro

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Installs every Debian package ReproBench needs to build, test and reproduce tables.
+#
+#   scripts/setup-deps.sh                    install what is missing (idempotent; a no-op in seconds)
+#   scripts/setup-deps.sh --download-only D  fetch the .deb files of the build dependencies into D/debs
+#                                            and unpack them into D/root (for machines without apt,
+#                                            e.g. the GPU machine; point CMake at D/root/usr)
+#   scripts/setup-deps.sh --list             print the package list and exit
+set -euo pipefail
+
+# Build and test.
+BUILD_PKGS=(
+  cmake ninja-build g++ ccache make git pkg-config
+  libtorch-dev                  # libtorch 1.13 (CPU)
+  libopenblas0-pthread          # mandatory: without it libtorch falls back to reference BLAS (~20x slower)
+  libtomlplusplus-dev           # TOML configs
+  libboost-program-options-dev  # the repro CLI
+  catch2                        # tests (v2 here, v3 on the GPU machine)
+  libbenchmark-dev              # bench/
+  nlohmann-json3-dev            # records, HF config.json / tokenizer.json
+  libfmt-dev libspdlog-dev      # formatting and logging
+  libsentencepiece-dev          # SentencePiece tokenizers (load + train)
+  zlib1g-dev                    # gzip'd C4 shards, R data files in the embedded corpus
+  gnuplot-nox                   # Pareto plots: svg, pngcairo, pdfcairo terminals
+  clang-format                  # make format
+)
+# Building the embedded corpus (scripts/build-corpus.sh): SWORD modules are read with mod2imp.
+DATA_PKGS=(
+  libsword-utils python3 xz-utils ca-certificates
+)
+# Header-only / library packages worth carrying to a machine without apt.
+CARRY_PKGS=(libtomlplusplus-dev nlohmann-json3-dev libfmt-dev libfmt9 libspdlog-dev libspdlog1.10
+            libboost-program-options-dev libboost-program-options1.74-dev libboost-program-options1.74.0
+            libboost1.74-dev libsentencepiece-dev libsentencepiece0 catch2)
+
+die() { echo "setup-deps: $*" >&2; exit 1; }
+
+missing() {
+  local p out=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || out+=("$p")
+  done
+  echo "${out[@]:-}"
+}
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || die "not root and no sudo: run as root or install sudo"
+  SUDO=sudo
+fi
+
+case "${1:-}" in
+  --list)
+    printf '%s\n' "${BUILD_PKGS[@]}" "${DATA_PKGS[@]}"; exit 0 ;;
+  --download-only)
+    dir=${2:?--download-only needs a folder}
+    mkdir -p "$dir/debs" "$dir/root"
+    dir=$(cd "$dir" && pwd)
+    command -v apt-get >/dev/null || die "apt-get not found: --download-only runs on a Debian machine"
+    (cd "$dir/debs" && apt-get download "${CARRY_PKGS[@]}") || die "apt-get download failed (run 'apt-get update' first?)"
+    for f in "$dir"/debs/*.deb; do dpkg -x "$f" "$dir/root"; done
+    echo "setup-deps: unpacked ${#CARRY_PKGS[@]} packages into $dir/root (cmake -DCMAKE_PREFIX_PATH=$dir/root/usr)"
+    exit 0 ;;
+  "") ;;
+  *) die "unknown argument '$1' (use --download-only DIR or --list)" ;;
+esac
+
+command -v dpkg-query >/dev/null || die "this script needs a Debian-based system (dpkg-query not found)"
+need=$(missing "${BUILD_PKGS[@]}" "${DATA_PKGS[@]}")
+if [ -z "$need" ]; then
+  echo "setup-deps: all packages present"
+  exit 0
+fi
+echo "setup-deps: installing: $need"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq || die "apt-get update failed"
+# shellcheck disable=SC2086
+if ! $SUDO apt-get install -y -qq --no-install-recommends $need; then
+  for p in $need; do
+    $SUDO apt-get install -y -qq --no-install-recommends "$p" >/dev/null 2>&1 || die "cannot install package '$p'"
+  done
+fi
+still=$(missing "${BUILD_PKGS[@]}" "${DATA_PKGS[@]}")
+[ -z "$still" ] || die "packages still missing after install: $still"
+echo "setup-deps: done"

@@ -1,0 +1,29 @@
+#pragma once
+// Helpers shared by tests: temporary folders and small files.
+
+#include <filesystem>
+#include <string>
+
+namespace repro::test {
+
+// A fresh folder under the system temp dir, removed when the object dies.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& tag = "repro");
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+void write_text(const std::filesystem::path& path, const std::string& text);
+std::string read_text(const std::filesystem::path& path);
+
+// The source tree root (for committed fixtures such as models/zoo/micro).
+std::filesystem::path source_root();
+
+}  // namespace repro::test
