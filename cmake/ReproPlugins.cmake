@@ -3,7 +3,7 @@
 #
 #   repro_add_method(<name> <sources...> [LIBS <targets...>])   one line per plugin in methods/CMakeLists.txt
 #   repro_add_suite(<name> <sources...> [LIBS <targets...>])    likewise in suites/CMakeLists.txt
-#   repro_link_plugins(<target>)                                executables that need every plugin
+#   repro_link_plugins(<target> [METHODS_ONLY])                 executables that need every plugin
 
 function(_repro_add_plugin kind base name)
   cmake_parse_arguments(ARG "" "" "LIBS" ${ARGN})
@@ -11,7 +11,7 @@ function(_repro_add_plugin kind base name)
   add_library(${target} OBJECT ${ARG_UNPARSED_ARGUMENTS})
   target_link_libraries(${target} PUBLIC ${base} ${ARG_LIBS})
   repro_use_pch(${target})
-  set_property(GLOBAL APPEND PROPERTY REPRO_PLUGIN_TARGETS ${target})
+  set_property(GLOBAL APPEND PROPERTY REPRO_PLUGIN_TARGETS_${kind} ${target})
 endfunction()
 
 function(repro_add_method name)
@@ -23,7 +23,12 @@ function(repro_add_suite name)
 endfunction()
 
 function(repro_link_plugins target)
-  get_property(plugins GLOBAL PROPERTY REPRO_PLUGIN_TARGETS)
+  cmake_parse_arguments(ARG "METHODS_ONLY" "" "" ${ARGN})
+  get_property(plugins GLOBAL PROPERTY REPRO_PLUGIN_TARGETS_method)
+  if(NOT ARG_METHODS_ONLY)
+    get_property(suites GLOBAL PROPERTY REPRO_PLUGIN_TARGETS_suite)
+    list(APPEND plugins ${suites})
+  endif()
   # Linking an OBJECT library directly puts its object files into the executable.
   foreach(p IN LISTS plugins)
     target_link_libraries(${target} PRIVATE ${p})
