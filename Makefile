@@ -1,0 +1,53 @@
+# ReproBench — the commands a user needs. Everything builds into $(BUILD) with CMake + Ninja.
+#   make setup                          install system packages (Debian) and build the embedded corpus
+#   make                                build (Release)
+#   make test                           build and run the tests (no GPU, no network)
+#   make reproduce TABLE=<paper>/<table> [ARGS="--rows 'SparseGPT*' --force"]
+#   make report TABLE=<paper>/<table>   re-render a table's report from its records
+#   make bench                          run the benchmarks
+#   make format / make clean
+
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+TABLE ?= examples/layer_error
+ARGS ?=
+REPRO = $(BUILD)/apps/repro/repro
+
+.PHONY: all setup corpus configure build test reproduce report bench format clean
+
+all: build
+
+setup:
+	scripts/setup-deps.sh
+	@if [ -x scripts/build-corpus.sh ]; then scripts/build-corpus.sh; fi
+
+corpus:
+	scripts/build-corpus.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS)
+
+configure: $(BUILD)/build.ninja
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest -j 2 --output-on-failure --timeout 900
+
+reproduce: build
+	$(REPRO) reproduce $(TABLE) $(ARGS)
+
+report: build
+	$(REPRO) report $(TABLE) $(ARGS)
+
+bench: build
+	$(REPRO) bench $(ARGS)
+
+format:
+	find core report models datasets methods suites kernels bench apps tests \
+	  \( -name '*.h' -o -name '*.cpp' -o -name '*.cu' -o -name '*.cuh' \) -print0 | xargs -0 clang-format -i
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,57 @@
+#pragma once
+// Shared pieces of the `repro` command line: project paths, common options, table lookup.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "core/run_context.h"
+#include "core/table_spec.h"
+
+namespace repro::cli {
+
+namespace po = boost::program_options;
+
+// Bad command-line usage: printed as one line, exit code 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The project root: the nearest ancestor of the working directory holding paper_configs/, else
+// the source tree this binary was built from.
+std::filesystem::path project_root();
+
+// "<paper>/<table>" -> <root>/paper_configs/<paper>/<table>.toml; a path to a .toml is used as is.
+// Missing -> ConfigError listing the known tables with a did-you-mean.
+std::filesystem::path resolve_table(const std::string& name, std::string* id_out);
+// Every "<paper>/<table>" under paper_configs/.
+std::vector<std::string> list_tables();
+
+// Options shared by every command that runs rows.
+struct CommonOptions {
+  std::string device = "cpu", dtype = "float32", scale = "embedded", log_level = "info";
+  std::string results_dir, data_dir, model, cache_dir;
+  uint64_t seed = 0;
+  int threads = 0;
+  bool no_progress = false;
+};
+void add_common_options(po::options_description& desc, CommonOptions& o);
+RunOptions make_run_options(const CommonOptions& o);
+LoadOptions make_load_options(const CommonOptions& o);
+std::filesystem::path results_root(const CommonOptions& o);
+
+// Parses argv for one subcommand. Returns false when --help was printed.
+bool parse(int argc, char** argv, po::options_description& desc, po::positional_options_description& pos,
+           po::variables_map& vm, const std::string& usage);
+
+// Subcommands; each returns the process exit code.
+int cmd_reproduce(int argc, char** argv);
+int cmd_run_row(int argc, char** argv);
+int cmd_list(int argc, char** argv);
+int cmd_report(int argc, char** argv);
+int cmd_plot(int argc, char** argv);
+
+}  // namespace repro::cli

@@ -1,0 +1,71 @@
+// repro: reproduce paper tables, list plugins, render reports and plots.
+//
+// Exit codes: 0 success; 1 internal error (a bug: please report it); 2 bad input (config, files,
+// command line); 3 the table was produced but some rows failed (see the report).
+
+#include <cstring>
+#include <iostream>
+#include <map>
+
+#include <c10/util/Exception.h>
+
+#include "apps/repro/cli.h"
+#include "core/error.h"
+#include "core/strings.h"
+
+namespace {
+
+using Command = int (*)(int, char**);
+
+struct Entry {
+  Command fn;
+  const char* help;
+};
+
+const std::map<std::string, Entry>& commands() {
+  static const std::map<std::string, Entry> c = {
+      {"reproduce", {repro::cli::cmd_reproduce, "run a paper table's rows (cached rows are skipped) and write its report"}},
+      {"run-row", {repro::cli::cmd_run_row, "run one row of a table (for cluster job arrays)"}},
+      {"report", {repro::cli::cmd_report, "write a table's report (Markdown, LaTeX, CSV, plots) from its records"}},
+      {"plot", {repro::cli::cmd_plot, "plot any two metrics over a table's records, with the Pareto front"}},
+      {"list", {repro::cli::cmd_list, "list methods, suites or tables"}},
+  };
+  return c;
+}
+
+void usage(std::ostream& out) {
+  out << "usage: repro <command> [options]   (repro <command> --help for its options)\n\ncommands:\n";
+  for (const auto& [name, e] : commands()) out << "  " << name << std::string(12 - name.size(), ' ') << e.help << "\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    usage(std::cout);
+    return argc < 2 ? 2 : 0;
+  }
+  std::string name = argv[1];
+  auto it = commands().find(name);
+  if (it == commands().end()) {
+    std::vector<std::string> names;
+    for (const auto& [n, e] : commands()) names.push_back(n);
+    std::cerr << "repro: unknown command '" << name << "'" << repro::did_you_mean(name, names) << " (see repro --help)\n";
+    return 2;
+  }
+  try {
+    return it->second.fn(argc - 1, argv + 1);
+  } catch (const repro::cli::UsageError& e) {
+    std::cerr << "repro " << name << ": " << e.what() << "\n";
+    return 2;
+  } catch (const repro::Error& e) {
+    std::cerr << "repro: " << (e.user_error() ? "" : "internal error: ") << e.what() << "\n";
+    return e.user_error() ? 2 : 1;
+  } catch (const c10::Error& e) {
+    std::cerr << "repro: internal error (libtorch): " << e.what_without_backtrace() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "repro: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,42 @@
+#pragma once
+// Truncated SVDs and the Hessian-weighted reduced-rank regression (specs/sparse_lowrank.md §0.1
+// (RRR)). A rank-r term is stored as L = B A with B [out, r] and A [r, in].
+
+#include <cstdint>
+
+#include <ATen/ATen.h>
+
+namespace repro {
+
+struct LowRankFactors {
+  at::Tensor B;  // [out, r] fp32
+  at::Tensor A;  // [r, in] fp32
+  at::Tensor product() const { return at::matmul(B, A); }  // [out, in]
+};
+
+struct TruncatedSvd {
+  at::Tensor U;   // [rows, r]
+  at::Tensor S;   // [r], descending
+  at::Tensor Vh;  // [r, cols]
+};
+
+// The top-r singular triplets of M from an exact (deterministic) SVD. M: [rows, cols] fp32, any
+// device; r <= min(rows, cols). Computed in M's dtype.
+TruncatedSvd truncated_svd(const at::Tensor& M, int64_t r);
+
+// Balanced factors of a truncated SVD: B = U sqrt(S), A = sqrt(S) Vh.
+LowRankFactors balanced_factors(const TruncatedSvd& svd);
+
+// The eigendecomposition of a damped Hessian, H = Q diag(sq^2) Q^T (fp64 eigh, stored fp32).
+struct HessianEigen {
+  at::Tensor Q;   // [in, in] fp32, orthonormal columns
+  at::Tensor sq;  // [in] fp32, sqrt of the (clamped >= 0) eigenvalues
+};
+// H: [in, in] fp32, damped (so that its eigenvalues are safely positive).
+HessianEigen hessian_eigen(const at::Tensor& H);
+
+// argmin over rank-r L of tr((R - L) H (R - L)^T): L^T = H^{-1/2} TruncSVD_r(H^{1/2} R^T), with an
+// exact SVD (the reference uses a randomized one; see the spec). R: [out, in] fp32; r <= min(out, in).
+LowRankFactors weighted_low_rank(const at::Tensor& R, const HessianEigen& eig, int64_t r);
+
+}  // namespace repro

@@ -1,0 +1,129 @@
+#include "methods/common/quant_grid.h"
+
+#include <limits>
+
+#include "core/error.h"
+
+namespace repro {
+
+namespace {
+
+at::Tensor as_slice_param(const at::Tensor& p, const at::Tensor& x) {
+  return p.dim() == x.dim() ? p : p.unsqueeze(-1);
+}
+
+// The grid's range: symmetric folding and the all-zero fix, as in GPTQ's Quantizer.find_params.
+void fix_range(at::Tensor& xmin, at::Tensor& xmax, const QuantGridOptions& opts) {
+  if (opts.sym) {
+    xmax = at::maximum(xmin.abs(), xmax);
+    xmin = -xmax;
+  }
+  at::Tensor both_zero = xmin.eq(0).logical_and_(xmax.eq(0));
+  xmin = xmin.masked_fill(both_zero, -1.0);
+  xmax = xmax.masked_fill(both_zero, 1.0);
+}
+
+// Scale and zero of the min-max grid over a fixed range [xmin, xmax] (both [...]).
+GridParams grid_from_range(const at::Tensor& xmin, const at::Tensor& xmax, const QuantGridOptions& opts) {
+  const double maxq = static_cast<double>(opts.maxq());
+  GridParams g;
+  g.scale = (xmax - xmin).div_(maxq);
+  if (opts.sym)
+    g.zero = at::full_like(g.scale, (maxq + 1.0) / 2.0);
+  else
+    g.zero = at::round(-xmin / g.scale);
+  return g;
+}
+
+}  // namespace
+
+GridParams fit_grid(const at::Tensor& x_in, const QuantGridOptions& opts) {
+  REPRO_ASSERT(opts.bits >= 1 && opts.bits <= 8, "quantization bits outside 1..8");
+  at::Tensor x = x_in.to(at::kFloat);
+  at::Tensor zero = at::zeros({}, x.options());
+  at::Tensor xmin = at::minimum(std::get<0>(x.min(-1)), zero);
+  at::Tensor xmax = at::maximum(std::get<0>(x.max(-1)), zero);
+  fix_range(xmin, xmax, opts);
+  GridParams best = grid_from_range(xmin, xmax, opts);
+  if (!opts.clip_search) return best;
+
+  // GPTQ's Quantizer.find_params(mse=True): the zero point of the symmetric grid stays fixed.
+  const int64_t maxq = opts.maxq();
+  at::Tensor best_err = at::full(xmin.sizes(), std::numeric_limits<float>::infinity(), x.options());
+  const int steps = static_cast<int>(opts.clip_max_shrink * opts.clip_grid);
+  for (int i = 0; i < steps; ++i) {
+    double p = 1.0 - static_cast<double>(i) / opts.clip_grid;
+    at::Tensor xmin1 = xmin * p, xmax1 = xmax * p;
+    at::Tensor scale1 = (xmax1 - xmin1).div_(static_cast<double>(maxq));
+    at::Tensor zero1 = opts.sym ? best.zero : at::round(-xmin1 / scale1);
+    at::Tensor q = fake_quantize(x, scale1, zero1, maxq);
+    at::Tensor err = q.sub_(x).abs_().pow_(opts.clip_norm).sum(-1);
+    at::Tensor better = err.lt(best_err);
+    best_err = at::where(better, err, best_err);
+    best.scale = at::where(better, scale1, best.scale);
+    best.zero = at::where(better, zero1, best.zero);
+  }
+  return best;
+}
+
+at::Tensor quantize_codes(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zero, int64_t maxq) {
+  at::Tensor q = at::round(x / as_slice_param(scale, x));
+  q.add_(as_slice_param(zero, x));
+  return q.clamp_(0, static_cast<double>(maxq));
+}
+
+at::Tensor dequantize_codes(const at::Tensor& codes, const at::Tensor& scale, const at::Tensor& zero) {
+  return (codes - as_slice_param(zero, codes)).mul_(as_slice_param(scale, codes));
+}
+
+at::Tensor fake_quantize(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zero, int64_t maxq) {
+  return dequantize_codes(quantize_codes(x, scale, zero, maxq), scale, zero);
+}
+
+int64_t num_groups(int64_t in, int64_t group_size) {
+  if (group_size <= 0 || group_size >= in) return 1;
+  return (in + group_size - 1) / group_size;
+}
+
+namespace {
+// W [out, in] -> [out, n_groups, g] with zero padding of a last partial group.
+at::Tensor grouped_view(const at::Tensor& W, int64_t group_size) {
+  const int64_t out = W.size(0), in = W.size(1);
+  const int64_t ng = num_groups(in, group_size);
+  const int64_t g = ng == 1 ? in : group_size;
+  at::Tensor Wp = W;
+  if (ng * g != in) Wp = at::constant_pad_nd(W, {0, ng * g - in}, 0.0);
+  return Wp.reshape({out, ng, g});
+}
+}  // namespace
+
+GridParams fit_group_grids(const at::Tensor& W, const QuantGridOptions& opts, int64_t group_size) {
+  REPRO_ASSERT(W.dim() == 2, "fit_group_grids expects a matrix");
+  return fit_grid(grouped_view(W.to(at::kFloat), group_size), opts);
+}
+
+QuantCodes make_quant_codes(const at::Tensor& codes, const GridParams& grids, const QuantGridOptions& opts,
+                            int64_t group_size, at::Tensor g_idx) {
+  QuantCodes q;
+  q.codes = codes.to(at::kByte).contiguous();
+  q.scales = grids.scale.to(at::kFloat).contiguous();
+  q.zeros = grids.zero.to(at::kFloat).contiguous();
+  q.g_idx = std::move(g_idx);
+  q.bits = opts.bits;
+  q.group_size = num_groups(codes.size(1), group_size) == 1 ? -1 : group_size;
+  q.symmetric = opts.sym;
+  return q;
+}
+
+QuantCodes quantize_rtn(const at::Tensor& W_in, const QuantGridOptions& opts, int64_t group_size) {
+  REPRO_ASSERT(W_in.dim() == 2, "quantize_rtn expects a matrix");
+  at::Tensor W = W_in.to(at::kFloat);
+  const int64_t out = W.size(0), in = W.size(1);
+  at::Tensor Wg = grouped_view(W, group_size);  // [out, ng, g]
+  GridParams grids = fit_grid(Wg, opts);        // [out, ng]
+  at::Tensor codes = quantize_codes(Wg, grids.scale, grids.zero, opts.maxq()).reshape({out, -1});
+  if (codes.size(1) != in) codes = codes.narrow(1, 0, in);
+  return make_quant_codes(codes, grids, opts, group_size);
+}
+
+}  // namespace repro

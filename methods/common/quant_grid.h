@@ -1,0 +1,61 @@
+#pragma once
+// Uniform scalar quantization grids (specs/quantization.md §0): asymmetric min-max or the GPTQ-repo
+// symmetric grid, one grid per row or per (row, group of g input columns), optional MSE clipping
+// search. Values on a grid: w = scale * (code - zero), code in [0, maxq], maxq = 2^bits - 1.
+// Rounding is torch.round (half to even, std::nearbyint semantics).
+
+#include <cstdint>
+
+#include <ATen/ATen.h>
+
+#include "models/compressed_linear.h"
+
+namespace repro {
+
+struct QuantGridOptions {
+  int bits = 4;               // 1..8
+  bool sym = false;           // symmetric: xmin = -xmax, zero = 2^(bits-1)
+  bool clip_search = false;   // GPTQ's mse=True: shrink the range, keep the best sum |q - w|^norm
+  double clip_norm = 2.4;
+  int clip_grid = 100;        // shrink factors p = 1 - i / clip_grid ...
+  double clip_max_shrink = 0.8;  // ... for i < clip_max_shrink * clip_grid (p = 1.00 .. 0.21)
+
+  int64_t maxq() const { return (int64_t{1} << bits) - 1; }
+};
+
+// One grid per slice: scale and zero have x's shape without its last dim, fp32.
+struct GridParams {
+  at::Tensor scale;  // [...] fp32, > 0
+  at::Tensor zero;   // [...] fp32, integer-valued, in [0, maxq]
+};
+
+// Fits one grid per slice along the last dim. x: [..., cols] fp32, any device.
+// The range always contains 0 (xmin = min(0, min x), xmax = max(0, max x)); an all-zero slice gets
+// [-1, 1]. Symmetric: xmax = max(|xmin|, xmax), xmin = -xmax, zero = (maxq + 1) / 2.
+GridParams fit_grid(const at::Tensor& x, const QuantGridOptions& opts);
+
+// codes = clamp(round(x / scale) + zero, 0, maxq), fp32 integer-valued. x: [..., cols];
+// scale, zero: [...] (one per slice) or already broadcastable to x ([..., 1]).
+at::Tensor quantize_codes(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zero, int64_t maxq);
+// scale * (codes - zero); shapes as in quantize_codes.
+at::Tensor dequantize_codes(const at::Tensor& codes, const at::Tensor& scale, const at::Tensor& zero);
+// dequantize_codes(quantize_codes(x)).
+at::Tensor fake_quantize(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zero, int64_t maxq);
+
+// Number of groups of `group_size` input columns (-1 or >= in: one group).
+int64_t num_groups(int64_t in, int64_t group_size);
+
+// One grid per (row, group of group_size consecutive columns) of W: scale, zero [out, n_groups].
+// W: [out, in] fp32. A last partial group is allowed (zero padding does not move a grid that
+// always contains 0, and pads quantize to exactly 0).
+GridParams fit_group_grids(const at::Tensor& W, const QuantGridOptions& opts, int64_t group_size);
+
+// Round-to-nearest of a whole matrix on per-(row, group) grids. W: [out, in] fp32 -> codes uint8
+// [out, in], scales/zeros [out, n_groups], on W's device.
+QuantCodes quantize_rtn(const at::Tensor& W, const QuantGridOptions& opts, int64_t group_size);
+
+// Builds QuantCodes from fp32 integer-valued codes [out, in] and grids [out, n_groups].
+QuantCodes make_quant_codes(const at::Tensor& codes, const GridParams& grids, const QuantGridOptions& opts,
+                            int64_t group_size, at::Tensor g_idx = {});
+
+}  // namespace repro

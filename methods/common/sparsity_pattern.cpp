@@ -1,0 +1,83 @@
+#include "methods/common/sparsity_pattern.h"
+
+#include <charconv>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "core/strings.h"
+#include "methods/common/mask_solver.h"
+#include "methods/common/topk.h"
+
+namespace repro {
+
+namespace {
+bool parse_int(std::string_view s, int& out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+}  // namespace
+
+SparsityPattern SparsityPattern::parse(const std::string& text) {
+  SparsityPattern p;
+  std::string t = trim(text);
+  if (t == "unstructured") return p;
+  auto colon = t.find(':');
+  if (colon != std::string::npos && parse_int(std::string_view(t).substr(0, colon), p.n) &&
+      parse_int(std::string_view(t).substr(colon + 1), p.m) && p.n > 0 && p.n < p.m) {
+    p.nm = true;
+    return p;
+  }
+  throw ConfigError(fmt::format("sparsity pattern '{}' is neither 'unstructured' nor 'N:M' with 0 < N < M (e.g. '2:4')",
+                                text));
+}
+
+std::string SparsityPattern::str() const { return nm ? fmt::format("{}:{}", n, m) : "unstructured"; }
+
+double SparsitySpec::effective_sparsity() const {
+  return pattern.nm ? 1.0 - static_cast<double>(pattern.n) / pattern.m : sparsity;
+}
+
+std::vector<ParamSpec> sparsity_params(double default_sparsity) {
+  return {
+      param_float("sparsity", default_sparsity, "fraction of weights pruned (unstructured patterns only)"),
+      param_string("pattern", "unstructured", "'unstructured' or 'N:M' (keep N of every M input columns, e.g. 2:4)"),
+      param_string("mask_solver", kDefaultMaskSolver, "MaskSolver that picks N:M masks (e.g. topk, tsenor)"),
+  };
+}
+
+SparsitySpec sparsity_pattern(const Params& params) {
+  SparsitySpec s;
+  s.sparsity = params.get_float("sparsity");
+  if (!(s.sparsity >= 0.0 && s.sparsity < 1.0)) params.fail("sparsity", "must be in [0, 1)");
+  try {
+    s.pattern = SparsityPattern::parse(params.get_string("pattern"));
+  } catch (const ConfigError& e) {
+    params.fail("pattern", e.what());
+  }
+  s.mask_solver = params.get_string("mask_solver");
+  const auto& reg = Registry<MaskSolver>::instance();
+  if (!reg.contains(s.mask_solver))
+    params.fail("mask_solver", fmt::format("names no registered MaskSolver{} (registered: {})",
+                                           did_you_mean(s.mask_solver, reg.names()), join(reg.names(), ", ")));
+  return s;
+}
+
+void check_pattern_fits(const SparsitySpec& spec, int64_t in, const std::string& layer) {
+  if (spec.pattern.nm && in % spec.pattern.m != 0)
+    throw NotSupported(fmt::format("layer '{}': {} sparsity needs the input width ({}) to be a multiple of {}", layer,
+                                   spec.pattern.str(), in, spec.pattern.m));
+}
+
+at::Tensor select_mask(const at::Tensor& scores, const SparsitySpec& spec, UnstructuredScope scope, RunContext& ctx) {
+  REPRO_ASSERT(scores.dim() == 2, "select_mask: scores must be [out, in]");
+  if (spec.pattern.nm) return solve_mask(scores, spec.pattern.nm_pattern(), spec.mask_solver, ctx);
+  if (scope == UnstructuredScope::Layer) return topk_mask(scores, keep_count(scores.numel(), spec.sparsity));
+  const int64_t in = scores.size(1);
+  const int64_t pruned = static_cast<int64_t>(std::floor(static_cast<double>(in) * spec.sparsity));
+  return row_topk_mask(scores, in - pruned);
+}
+
+}  // namespace repro

@@ -1,0 +1,37 @@
+#pragma once
+// Top-k masks and sparsity projections (specs/sparse_lowrank.md §0.1 (P)). Scores: higher = keep.
+// All functions take tensors on any device and return a bool mask of the scores' shape there.
+
+#include <cstdint>
+
+#include <ATen/ATen.h>
+
+#include "methods/api.h"
+
+namespace repro {
+
+// Entries kept at sparsity p of numel entries: round((1 - p) * numel).
+int64_t keep_count(int64_t numel, double sparsity);
+
+// Keeps the k largest scores of the whole tensor (one threshold per layer). scores: any shape.
+at::Tensor topk_mask(const at::Tensor& scores, int64_t k);
+
+// Keeps the k largest scores of every row. scores: [rows, cols], 0 <= k <= cols.
+at::Tensor row_topk_mask(const at::Tensor& scores, int64_t k);
+
+// Keeps the n largest scores in every group of m consecutive columns of a row.
+// scores: [rows, cols] with cols % m == 0. Ties go by topk order.
+at::Tensor nm_topk_mask(const at::Tensor& scores, NMPattern pattern);
+
+// Kept entries of every group of m consecutive columns: mask [rows, cols] -> [rows, cols/m] int64.
+at::Tensor nm_group_counts(const at::Tensor& mask, int64_t m);
+
+// True when every group of m consecutive columns of every row keeps exactly (or at most) n.
+bool satisfies_nm(const at::Tensor& mask, NMPattern pattern, bool exact = true);
+
+// Z with all but the k largest-|.| entries of the whole matrix zeroed.
+at::Tensor topk_project(const at::Tensor& Z, int64_t k);
+// Z with the m - n smallest-|.| entries of every group of m consecutive columns zeroed. Z: [rows, cols].
+at::Tensor nm_project(const at::Tensor& Z, NMPattern pattern);
+
+}  // namespace repro

@@ -1,0 +1,56 @@
+// Magnitude pruning: keep the largest |W_ij| (no calibration data).
+
+#include <fmt/format.h>
+
+#include "methods/api.h"
+#include "methods/common/sparsity_pattern.h"
+
+namespace repro {
+namespace {
+
+class Magnitude final : public LayerCompressor {
+ public:
+  static const MethodInfo& static_info() {
+    static const MethodInfo info = [] {
+      MethodInfo i;
+      i.name = "magnitude";
+      i.family = LayerCompressor::kFamily;
+      i.summary = "magnitude pruning: keep the largest |W| (unstructured per layer or per row, or N:M)";
+      i.paper = "baseline (Han et al. 2015; the Wanda repo's convention, Sun et al. 2024)";
+      i.version = "1";
+      i.params = sparsity_params();
+      i.params.push_back(param_string("scope", "layer",
+                                      "unstructured threshold: 'layer' (one per matrix) or 'row' (one per output row)",
+                                      {"layer", "row"}));
+      return i;
+    }();
+    return info;
+  }
+  const MethodInfo& info() const override { return static_info(); }
+
+  void configure(const Params& params) override {
+    spec_ = sparsity_pattern(params);
+    scope_ = params.get_string("scope") == "row" ? UnstructuredScope::Row : UnstructuredScope::Layer;
+  }
+
+  bool needs_hessian() const override { return false; }
+
+  CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
+    at::Tensor W = problem.W.to(at::kFloat);
+    check_pattern_fits(spec_, W.size(1), problem.name);
+    at::Tensor mask = select_mask(W.abs(), spec_, scope_, ctx);
+    CompressedLinear c;
+    c.set_sparse(W, mask);
+    if (spec_.pattern.nm) c.set_pattern(spec_.pattern.n, spec_.pattern.m);
+    return c;
+  }
+
+ private:
+  SparsitySpec spec_;
+  UnstructuredScope scope_ = UnstructuredScope::Layer;
+};
+
+REPRO_REGISTER_METHOD(LayerCompressor, Magnitude)
+
+}  // namespace
+}  // namespace repro

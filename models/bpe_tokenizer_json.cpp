@@ -1,0 +1,271 @@
+// tokenizer.json / tokenizer_config.json parsing for BpeTokenizer. Everything unsupported or
+// malformed is one DataError line that names the file and the offending field.
+#include <algorithm>
+#include <functional>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "models/bpe_tokenizer.h"
+
+namespace repro {
+namespace {
+
+using nlohmann::json;
+
+std::string type_of(const json& j) {
+  if (!j.is_object() || !j.contains("type") || !j["type"].is_string()) return "";
+  return j["type"].get<std::string>();
+}
+
+std::string short_text(std::string_view s, size_t max = 60) {
+  return s.size() <= max ? std::string(s) : std::string(s.substr(0, max)) + "...";
+}
+
+// HF writes special tokens in tokenizer_config.json as a string or as {"content": ...}.
+std::optional<std::string> token_content(const json& j) {
+  if (j.is_string()) return j.get<std::string>();
+  if (j.is_object() && j.contains("content") && j["content"].is_string()) return j["content"].get<std::string>();
+  return std::nullopt;
+}
+
+}  // namespace
+
+void BpeTokenizer::parse(std::string_view json_text, std::string_view config_text) {
+  try {
+    parse_json(json_text, config_text);
+  } catch (const json::exception& e) {  // a field of an unexpected JSON type deep inside
+    fail(fmt::format("unexpected content ({})", e.what()));
+  }
+}
+
+void BpeTokenizer::parse_json(std::string_view json_text, std::string_view config_text) {
+  json j;
+  try {
+    j = json::parse(json_text.begin(), json_text.end());
+  } catch (const json::parse_error& e) {
+    fail(fmt::format("not valid JSON (parse error at byte {})", e.byte));
+  }
+  if (!j.is_object()) fail("the top level is not a JSON object");
+  if (!j.contains("model") || !j["model"].is_object()) fail("missing the \"model\" object");
+  const json& model = j["model"];
+
+  // --- model ---
+  std::string type = type_of(model);
+  if (type.empty() && model.contains("merges")) type = "BPE";  // old files omit the type
+  if (type != "BPE")
+    fail(fmt::format("model type '{}' is not supported (supported: BPE)", type.empty() ? "(missing)" : type));
+  if (!model.contains("vocab") || !model["vocab"].is_object()) fail("model.vocab is missing or not an object");
+  for (const auto& [token, id] : model["vocab"].items()) {
+    if (!id.is_number_integer() || id.get<int64_t>() < 0)
+      fail(fmt::format("model.vocab['{}'] is not a non-negative integer id", short_text(token)));
+    vocab_[token] = id.get<int64_t>();
+    id_to_token_[id.get<int64_t>()] = token;
+  }
+  if (model.contains("dropout") && !model["dropout"].is_null() &&
+      !(model["dropout"].is_number() && model["dropout"].get<double>() == 0.0))
+    fail("model.dropout is set: BPE dropout is not supported");
+  for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
+    if (model.contains(key) && !model[key].is_null() && !(model[key].is_string() && model[key].get<std::string>().empty()))
+      fail(fmt::format("model.{} is not supported", key));
+  }
+  auto flag = [&](const json& obj, const char* key, bool dflt) {
+    if (!obj.contains(key) || obj[key].is_null()) return dflt;
+    if (!obj[key].is_boolean()) fail(fmt::format("'{}' is not a boolean", key));
+    return obj[key].get<bool>();
+  };
+  fuse_unk_ = flag(model, "fuse_unk", false);
+  byte_fallback_ = flag(model, "byte_fallback", false);
+  ignore_merges_ = flag(model, "ignore_merges", false);
+  if (model.contains("unk_token") && !model["unk_token"].is_null()) {
+    if (!model["unk_token"].is_string()) fail("model.unk_token is not a string");
+    auto it = vocab_.find(model["unk_token"].get<std::string>());
+    if (it == vocab_.end()) fail(fmt::format("model.unk_token '{}' is not in the vocab", model["unk_token"].get<std::string>()));
+    unk_id_ = it->second;
+  }
+  if (!model.contains("merges") || !model["merges"].is_array()) fail("model.merges is missing or not an array");
+  int32_t rank = 0;
+  for (const json& m : model["merges"]) {
+    std::string a, b;
+    if (m.is_string()) {  // "a b"
+      const std::string s = m.get<std::string>();
+      const size_t sp = s.find(' ');
+      if (sp == std::string::npos || s.find(' ', sp + 1) != std::string::npos)
+        fail(fmt::format("merge #{} '{}' is not two tokens separated by one space", rank, short_text(s)));
+      a = s.substr(0, sp), b = s.substr(sp + 1);
+    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {  // ["a", "b"]
+      a = m[0].get<std::string>(), b = m[1].get<std::string>();
+    } else {
+      fail(fmt::format("merge #{} is neither \"a b\" nor [\"a\", \"b\"]", rank));
+    }
+    for (const std::string* part : {&a, &b}) {
+      if (!vocab_.count(*part))
+        fail(fmt::format("merge #{} ('{}', '{}') references token '{}' that is not in the vocab", rank, short_text(a),
+                         short_text(b), short_text(*part)));
+    }
+    auto merged = vocab_.find(a + b);
+    if (merged == vocab_.end())
+      fail(fmt::format("merge #{} ('{}', '{}'): the merged token '{}' is not in the vocab", rank, short_text(a),
+                       short_text(b), short_text(a + b)));
+    const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(vocab_[a])) << 32) |
+                         static_cast<uint32_t>(vocab_[b]);
+    merges_[key] = {rank, merged->second};  // a repeated pair keeps its last rank, as in HF
+    ++rank;
+  }
+
+  // --- added tokens ---
+  if (j.contains("added_tokens") && !j["added_tokens"].is_null()) {
+    if (!j["added_tokens"].is_array()) fail("added_tokens is not an array");
+    for (const json& t : j["added_tokens"]) {
+      if (!t.is_object() || !t.contains("id") || !t["id"].is_number_integer() || !t.contains("content") ||
+          !t["content"].is_string() || t["content"].get<std::string>().empty())
+        fail(fmt::format("added_tokens entry #{} needs an integer 'id' and a non-empty 'content'", added_.size()));
+      AddedToken a;
+      a.id = t["id"].get<int64_t>();
+      a.content = t["content"].get<std::string>();
+      a.special = flag(t, "special", false);
+      a.normalized = flag(t, "normalized", !a.special);
+      a.lstrip = flag(t, "lstrip", false);
+      a.rstrip = flag(t, "rstrip", false);
+      a.single_word = flag(t, "single_word", false);
+      added_by_id_[a.id] = added_.size();
+      added_.push_back(std::move(a));
+    }
+  }
+  for (int pass = 0; pass < 2; ++pass) {
+    std::vector<size_t> order;
+    for (size_t i = 0; i < added_.size(); ++i) {
+      if (added_[i].normalized == (pass == 1)) order.push_back(i);
+    }
+    if (order.empty()) continue;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t x, size_t y) { return added_[x].content.size() > added_[y].content.size(); });
+    added_by_first_byte_[pass].assign(256, {});
+    for (size_t i : order) added_by_first_byte_[pass][static_cast<unsigned char>(added_[i].content[0])].push_back(i);
+  }
+
+  // --- normalizer ---
+  std::function<void(const json&)> normalizer = [&](const json& n) {
+    if (n.is_null()) return;
+    const std::string t = type_of(n);
+    if (t == "NFC") {
+      nfc_ = true;
+    } else if (t == "Sequence" && n.contains("normalizers") && n["normalizers"].is_array()) {
+      for (const json& sub : n["normalizers"]) normalizer(sub);
+    } else {
+      fail(fmt::format("normalizer '{}' is not supported (supported: NFC)", t.empty() ? "(untyped)" : t));
+    }
+  };
+  if (j.contains("normalizer")) normalizer(j["normalizer"]);
+
+  // --- pre-tokenizer ---
+  std::function<void(const json&)> pre = [&](const json& p) {
+    const std::string t = type_of(p);
+    if (t == "Sequence" && p.contains("pretokenizers") && p["pretokenizers"].is_array()) {
+      for (const json& sub : p["pretokenizers"]) pre(sub);
+    } else if (t == "Split") {
+      PreStep s;
+      const json& pat = p.contains("pattern") ? p["pattern"] : json();
+      std::string regex;
+      if (pat.is_object() && pat.contains("Regex") && pat["Regex"].is_string()) regex = pat["Regex"].get<std::string>();
+      else fail("pre_tokenizer Split: only {\"Regex\": ...} patterns are supported");
+      auto known = bpe::recognize_pattern(regex);
+      if (!known)
+        fail(fmt::format("pre_tokenizer Split regex '{}' is not one of the supported patterns (GPT-2, Llama-3, Qwen2)",
+                         short_text(regex)));
+      if (p.value("behavior", std::string()) != "Isolated" || flag(p, "invert", false))
+        fail("pre_tokenizer Split: only behavior 'Isolated' without invert is supported");
+      s.pattern = *known;
+      pre_steps_.push_back(s);
+    } else if (t == "ByteLevel") {
+      PreStep s;
+      s.kind = PreStep::kByteLevel;
+      s.add_prefix_space = flag(p, "add_prefix_space", true);  // HF's defaults
+      s.use_regex = flag(p, "use_regex", true);
+      pre_steps_.push_back(s);
+      byte_level_ = true;
+    } else {
+      fail(fmt::format("pre_tokenizer '{}' is not supported (supported: Sequence, Split, ByteLevel)",
+                       t.empty() ? "(untyped)" : t));
+    }
+  };
+  if (j.contains("pre_tokenizer") && !j["pre_tokenizer"].is_null()) pre(j["pre_tokenizer"]);
+  if (!byte_level_)
+    fail("only byte-level BPE is supported, and the pre_tokenizer has no ByteLevel step "
+         "(a SentencePiece-style tokenizer.json needs its tokenizer.model)");
+
+  // --- decoder ---
+  std::function<void(const json&)> decoder = [&](const json& d) {
+    const std::string t = type_of(d);
+    if (t == "ByteLevel") return;
+    if (t == "Sequence" && d.contains("decoders") && d["decoders"].is_array()) {
+      for (const json& sub : d["decoders"]) decoder(sub);
+      return;
+    }
+    fail(fmt::format("decoder '{}' is not supported (supported: ByteLevel)", t.empty() ? "(missing)" : t));
+  };
+  decoder(j.contains("decoder") ? j["decoder"] : json());
+
+  // --- post-processor: TemplateProcessing's special tokens around $A ---
+  std::function<void(const json&)> post = [&](const json& p) {
+    if (p.is_null()) return;
+    const std::string t = type_of(p);
+    if (t == "ByteLevel") return;  // offsets only
+    if (t == "Sequence" && p.contains("processors") && p["processors"].is_array()) {
+      for (const json& sub : p["processors"]) post(sub);
+      return;
+    }
+    if (t != "TemplateProcessing")
+      fail(fmt::format("post_processor '{}' is not supported (supported: TemplateProcessing, ByteLevel)", t));
+    if (!p.contains("single") || !p["single"].is_array()) fail("post_processor TemplateProcessing has no 'single' list");
+    template_prefix_.clear(), template_suffix_.clear();
+    bool seen_sequence = false;
+    for (const json& item : p["single"]) {
+      if (item.contains("Sequence")) {
+        seen_sequence = true;
+        continue;
+      }
+      if (!item.contains("SpecialToken") || !item["SpecialToken"].contains("id"))
+        fail("post_processor TemplateProcessing: an item is neither Sequence nor SpecialToken");
+      const std::string name = item["SpecialToken"]["id"].get<std::string>();
+      const json& specials = p.contains("special_tokens") ? p["special_tokens"] : json::object();
+      if (!specials.contains(name) || !specials[name].contains("ids") || !specials[name]["ids"].is_array())
+        fail(fmt::format("post_processor TemplateProcessing: special token '{}' has no ids", name));
+      for (const json& id : specials[name]["ids"]) (seen_sequence ? template_suffix_ : template_prefix_).push_back(id.get<int64_t>());
+    }
+  };
+  if (j.contains("post_processor")) post(j["post_processor"]);
+
+  // --- tokenizer_config.json ---
+  if (!config_text.empty()) {
+    const std::string saved_origin = origin_;
+    origin_ = origin_ + " (tokenizer_config.json)";
+    json c;
+    try {
+      c = json::parse(config_text.begin(), config_text.end());
+    } catch (const json::parse_error& e) {
+      fail(fmt::format("not valid JSON (parse error at byte {})", e.byte));
+    }
+    if (!c.is_object()) fail("the top level is not a JSON object");
+    if (c.contains("add_bos_token") && !c["add_bos_token"].is_null()) add_bos_token_ = flag(c, "add_bos_token", false);
+    auto resolve = [&](const char* key) -> std::optional<int64_t> {
+      if (!c.contains(key) || c[key].is_null()) return std::nullopt;
+      auto content = token_content(c[key]);
+      if (!content) fail(fmt::format("'{}' is neither a string nor {{\"content\": ...}}", key));
+      auto id = token_to_id(*content);
+      if (!id) fail(fmt::format("{} '{}' is not a token of tokenizer.json", key, *content));
+      return id;
+    };
+    bos_id_ = resolve("bos_token");
+    eos_id_ = resolve("eos_token");
+    origin_ = saved_origin;
+  }
+  if (!template_prefix_.empty()) bos_id_ = template_prefix_.front();
+
+  vocab_size_ = 0;
+  for (const auto& [id, token] : id_to_token_) vocab_size_ = std::max(vocab_size_, id + 1);
+  for (const AddedToken& a : added_) vocab_size_ = std::max(vocab_size_, a.id + 1);
+}
+
+}  // namespace repro

@@ -1,0 +1,24 @@
+#pragma once
+// Pareto fronts of (x, y) operating points, e.g. bits per weight vs perplexity.
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "core/suite.h"
+
+namespace repro::report {
+
+struct Point {
+  double x = 0, y = 0;
+  std::string label;   // legend text: the row's canonical spec
+  bool paper = false;  // a paper number rather than ours
+};
+
+// Indices of the non-dominated points, sorted by x (ascending; equal x keeps input order).
+// A point is dominated when another is at least as good on both axes and strictly better on one;
+// equal duplicates do not dominate each other, so both are kept. Points with a NaN coordinate are
+// skipped. Both directions must be Lower or Higher (Better::None -> ConfigError).
+std::vector<size_t> pareto_front(const std::vector<Point>& points, Better x_better, Better y_better);
+
+}  // namespace repro::report

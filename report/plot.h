@@ -1,0 +1,53 @@
+#pragma once
+// Pareto plots rendered with gnuplot: for a table's [[plots]] entries, and ad hoc (`repro plot`).
+//
+// Each plot writes <base>.gp (the script) and <base>.dat (its data) beside the rendered
+// <base>.svg, <base>.png and <base>.pdf, so a user can restyle it and run gnuplot again.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/record.h"
+#include "core/table_spec.h"
+#include "report/pareto.h"
+#include "report/plot_script.h"
+#include "report/table_report.h"
+
+namespace repro::report {
+
+struct PlotFiles {
+  std::filesystem::path script, data, svg, png, pdf;
+  std::vector<std::filesystem::path> all() const { return {script, data, svg, png, pdf}; }
+};
+
+// The points of one table plot: ours from every ok row holding both metrics (legend: the record's
+// canonical pipeline `spec`, or its canonical row when two rows share a pipeline), then the
+// paper's from rows whose config gives both metrics (paper = true, same legend as the row's).
+std::vector<Point> table_plot_points(const TableReport& report, const PlotSpec& plot);
+
+// Writes <out_base>.gp and .dat (atomically), runs gnuplot, and checks that .svg, .png and .pdf
+// exist and are not empty. gnuplot missing -> NotSupported; gnuplot failing or an empty output ->
+// IoError; both name the script. No drawable point -> DataError (nothing to plot).
+PlotFiles render_plot(const PlotRequest& request, const std::vector<Point>& points,
+                      const std::filesystem::path& out_base);
+
+struct TablePlots {
+  std::vector<PlotFiles> files;
+  std::vector<std::string> skipped;  // "pareto: no row has both 'x' and 'y'" for plots with no point
+};
+
+// Every [[plots]] entry of the report's table, to <out_dir>/<table name>-<plot name>.*.
+TablePlots write_table_plots(const TableReport& report, const std::filesystem::path& out_dir);
+
+// `repro plot`: every ok record holding both metrics, to <out_base>.*, titled "<y> vs <x>". Re-runs
+// of one computation (same row_spec, scale and seed) count once: the newest.
+// No such record -> DataError.
+PlotFiles write_adhoc_plot(const std::vector<Record>& records, const std::string& x, const std::string& y,
+                           Better x_better, Better y_better, bool log_x, bool log_y,
+                           const std::filesystem::path& out_base);
+
+// The part of a table id after '/': "hassle_free/table2" -> "table2" (the whole id without '/').
+std::string table_name(const std::string& table_id);
+
+}  // namespace repro::report

@@ -1,0 +1,79 @@
+#include "tests/catch.h"
+
+#include <string>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "core/params.h"
+#include "tests/test_util.h"
+
+using namespace repro;
+
+namespace {
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+}  // namespace
+
+TEST_CASE("config: a missing file names the path", "[core][config]") {
+  auto msg = error_of([] { load_toml_file("/nonexistent/dir/x.toml"); });
+  CHECK(msg == "/nonexistent/dir/x.toml: config file not found");
+}
+
+TEST_CASE("config: a syntax error names file and line", "[core][config]") {
+  auto msg = error_of([] { parse_toml("a = 1\nb = = 2\n", "bad.toml"); });
+  CHECK(msg.rfind("bad.toml:2: TOML syntax error", 0) == 0);
+}
+
+TEST_CASE("config: typed getters name file:line, key path and expected type", "[core][config]") {
+  Value root = parse_toml("[table]\ntitle = \"t\"\ncount = \"four\"\n[table.inner]\nx = 1.5\n", "c.toml");
+  ConfigView top(root, "");
+  ConfigView tab = top.get_table("table");
+  CHECK(tab.get_string("title") == "t");
+  CHECK(error_of([&] { tab.get_int("count"); }) == "c.toml:3: key 'table.count': expected int, got string \"four\"");
+  CHECK(error_of([&] { tab.get_string("missing"); }).find("key 'table.missing': missing (expected string)") !=
+        std::string::npos);
+  CHECK(tab.get_table("inner").get_float("x") == 1.5);
+  CHECK(tab.get_int("absent", 7) == 7);
+  // An int is accepted where a float is expected, not the reverse.
+  Value r2 = parse_toml("i = 3\nf = 2.5\n", "n.toml");
+  ConfigView v2(r2, "");
+  CHECK(v2.get_float("i") == 3.0);
+  CHECK(error_of([&] { v2.get_int("f"); }) == "n.toml:2: key 'f': expected int, got float 2.5");
+}
+
+TEST_CASE("config: unknown keys are errors with a did-you-mean", "[core][config]") {
+  Value root = parse_toml("titel = \"x\"\n", "u.toml");
+  ConfigView top(root, "");
+  CHECK(error_of([&] { top.check_keys({"title", "suite"}); }) == "u.toml:1: unknown key 'titel' (did you mean 'title'?)");
+  CHECK(error_of([&] { top.check_keys({"zzzzzzzz"}); }) == "u.toml:1: unknown key 'titel'");
+}
+
+TEST_CASE("params: validate fills defaults, coerces ints and rejects bad input", "[core][params]") {
+  std::vector<ParamSpec> specs = {param_int("bits", 4, "bits"), param_float("ratio", 0.5, "ratio"),
+                                  param_string("mode", "a", "mode", {"a", "b"}),
+                                  param_list("sizes", ParamType::IntList, {Value(1)}, "sizes"),
+                                  param_required("name", ParamType::String, "a name")};
+  Value given = parse_toml("bits = 3\nratio = 1\nname = \"x\"\n", "p.toml");
+  Params p = Params::validate(given, specs, "compressor");
+  CHECK(p.get_int("bits") == 3);
+  CHECK(p.get_float("ratio") == 1.0);
+  CHECK(p.at("ratio").is_float());
+  CHECK(p.get_string("mode") == "a");
+  CHECK(p.get_int_list("sizes") == std::vector<int64_t>{1});
+  CHECK(p.canonical() == "bits=3,mode=a,name=x,ratio=1,sizes=[1]");
+
+  CHECK(error_of([&] { Params::validate(parse_toml("name = \"x\"\nbist = 3\n", "p.toml"), specs, "compressor"); }) ==
+        "p.toml:2: unknown key 'compressor.bist' (did you mean 'bits'?)");
+  CHECK(error_of([&] { Params::validate(parse_toml("name = \"x\"\nbits = 2.5\n", "p.toml"), specs, "compressor"); }) ==
+        "p.toml:2: key 'compressor.bits': expected int, got float 2.5");
+  CHECK(error_of([&] { Params::validate(parse_toml("name = \"x\"\nmode = \"c\"\n", "p.toml"), specs, "compressor"); })
+            .find("'c' is not one of a, b") != std::string::npos);
+  CHECK(error_of([&] { Params::validate(parse_toml("bits = 2\n", "p.toml"), specs, "compressor"); })
+            .find("key 'compressor.name': missing") != std::string::npos);
+}

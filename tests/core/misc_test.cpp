@@ -1,0 +1,59 @@
+#include "tests/catch.h"
+
+#include <cstdio>
+
+#include "core/hash.h"
+#include "core/progress.h"
+#include "core/run_context.h"
+#include "core/strings.h"
+
+using namespace repro;
+
+TEST_CASE("strings: glob, did-you-mean, slug", "[core][strings]") {
+  CHECK(glob_match("Sparse*", "SparseGPT [sparsity=0.5]"));
+  CHECK(glob_match("*[bits=3]*", "RTN [bits=3]"));
+  CHECK_FALSE(glob_match("Sparse*", "Wanda"));
+  CHECK(glob_match("R?N", "RTN"));
+  CHECK(did_you_mean("sprsegpt", {"sparsegpt", "wanda"}) == " (did you mean 'sparsegpt'?)");
+  CHECK(did_you_mean("xyz", {"sparsegpt", "wanda"}).empty());
+  CHECK(slug("SparseGPT 2:4") == "sparsegpt_2-4");
+}
+
+TEST_CASE("hash: sha256 of known strings", "[core][hash]") {
+  CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("run context: component generators are seeded, independent and reproducible", "[core][context]") {
+  RunOptions o;
+  o.log_level = "off";
+  o.seed = 7;
+  RunContext a(o), b(o);
+  auto ga = a.generator("x"), gb = b.generator("x"), gy = a.generator("y");
+  auto ta = at::rand({4}, ga), tb = at::rand({4}, gb), ty = at::rand({4}, gy);
+  CHECK(at::equal(ta, tb));
+  CHECK_FALSE(at::equal(ta, ty));
+  o.seed = 8;
+  RunContext c(o);
+  auto gc = c.generator("x");
+  CHECK_FALSE(at::equal(ta, at::rand({4}, gc)));
+  CHECK_THROWS(RunContext([] { RunOptions r; r.dtype = "float13"; return r; }()));
+}
+
+TEST_CASE("progress: plain lines off a terminal show counts and ETA", "[core][progress]") {
+  std::FILE* f = std::tmpfile();
+  {
+    Progress p("rows", 4, f, /*tty=*/false, /*interval_s=*/0.0);
+    p.advance();
+    CHECK(p.render().rfind("rows: 1/4 (25%) elapsed 0s eta ", 0) == 0);
+    p.advance(3);
+  }
+  std::rewind(f);
+  char buf[4096] = {0};
+  size_t n = std::fread(buf, 1, sizeof(buf) - 1, f);
+  std::string out(buf, n);
+  CHECK(out.find("rows: 1/4") != std::string::npos);
+  CHECK(out.find("rows: 4/4 (100%)") != std::string::npos);
+  CHECK(out.find('\r') == std::string::npos);
+  std::fclose(f);
+}
