@@ -1,4 +1,7 @@
+#include <cmath>
+
 #include "core/error.h"
+#include "methods/common/sparsity_pattern.h"
 #include "methods/common/topk.h"
 #include "tests/catch.h"
 #include "tests/methods/method_test_util.h"
@@ -38,7 +41,14 @@ TEST_CASE("magnitude: N:M keeps exactly N of every M and records the pattern", "
   auto f = test::make_layer(32, 64, 12);
   for (const char* pat : {"2:4", "1:4", "4:8"}) {
     auto c = compress("magnitude", {{"pattern", pat}}, f);
-    auto p = SparsityPattern_like(pat);
-    (void)p;
+    SparsityPattern p = SparsityPattern::parse(pat);
+    CHECK(satisfies_nm(c.mask(), p.nm_pattern(), true));
+    CHECK(c.mask().equal(nm_topk_mask(f.W.abs(), p.nm_pattern())));
+    CHECK(test::forward_mismatch(c) < 1e-5);
+    // N:M index bits, not a bitmap: 16 value bits + log2(M) index bits per kept weight.
+    auto st = c.stats();
+    CHECK(st.bits == Approx(st.nnz * (16 + std::log2(p.m))));
   }
+  CHECK_THROWS_AS(compress("magnitude", {{"pattern", "2:4"}}, test::make_layer(4, 30, 1)), NotSupported);
+  CHECK_THROWS_AS(test::make_compressor("magnitude", {{"scope", "column"}}), ConfigError);
 }
