@@ -130,6 +130,23 @@ StorageStats CompressedLinear::stats() const {
   return s;
 }
 
+CompressedLinear CompressedLinear::clone() const {
+  CompressedLinear c = *this;
+  auto cl = [](at::Tensor& t) {
+    if (t.defined()) t = t.detach().clone();
+  };
+  cl(c.dense_);
+  cl(c.values_);
+  cl(c.mask_);
+  cl(c.quant_.codes);
+  cl(c.quant_.scales);
+  cl(c.quant_.zeros);
+  cl(c.quant_.g_idx);
+  cl(c.U_);
+  cl(c.V_);
+  return c;
+}
+
 void CompressedLinear::to(c10::Device device) {
   auto mv = [&](at::Tensor& t) {
     if (t.defined()) t = t.to(device);

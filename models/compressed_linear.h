@@ -80,6 +80,8 @@ class CompressedLinear {
 
   // Moves every tensor to a device (codes stay integer).
   void to(c10::Device device);
+  // A deep copy: every tensor cloned (a plain copy shares the tensors' storage).
+  CompressedLinear clone() const;
 
  private:
   void check_shape(const at::Tensor& t, int64_t rows, int64_t cols, const char* what) const;

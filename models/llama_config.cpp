@@ -1,5 +1,6 @@
 #include "models/llama_config.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 

@@ -77,11 +77,11 @@ ClaimOutcome evaluate_claim(const ClaimSpec& c, Better direction, double a, doub
         return not_evaluable(who, fmt::format("'{}' has no direction", c.metric));
       return compare(direction == Better::Lower, c, a, b, digits, who);
     case ClaimKind::GapClosed: {
-      if (direction == Better::None)
-        return not_evaluable(who, fmt::format("'{}' has no direction", c.metric));
+      // (b - a) / (b - ref) for lower-is-better equals (a - b) / (ref - b) for higher-is-better:
+      // one formula serves both directions.
       if (b == ref)
         return not_evaluable(who, fmt::format("{} and the reference row are equal: {}", c.b, format_value(b, digits)));
-      double f = direction == Better::Lower ? (b - a) / (b - ref) : (a - b) / (ref - b);
+      double f = (b - a) / (b - ref);
       return decide(f >= c.threshold, f,
                     fmt::format("{}: {} of the gap ({} vs {}, ref {})", who, percent(f), format_value(a, digits),
                                 format_value(b, digits), format_value(ref, digits)));

@@ -7,7 +7,8 @@
 //   better       less when the metric is lower-is-better, greater when higher-is-better
 //   gap_closed   fraction f = (b - a) / (b - r) for lower-is-better, (a - b) / (r - b) for
 //                higher-is-better: A closes this fraction of the gap between B and the reference
-//                row (typically Dense); pass iff f >= t. Not evaluable when b == r.
+//                row (typically Dense); pass iff f >= t. Not evaluable when b == r. (The two
+//                forms are the same number, so the fraction needs no direction.)
 //   ratio_below  pass iff a / b <= t;   ratio_above  pass iff a / b >= t.  Not evaluable when b == 0.
 // A claim is NotRun when a row it needs was not run, failed, lacks the metric or holds NaN, or
 // when it is not evaluable; its detail then says why.

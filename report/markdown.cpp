@@ -12,13 +12,17 @@ namespace repro::report {
 namespace {
 
 std::string pad(const std::string& text, size_t width) {
+  std::string out = text;
   size_t w = display_width(text);
-  return w >= width ? text : text + std::string(width - w, ' ');
+  if (w < width) out.append(width - w, ' ');
+  return out;
 }
 
 std::string pad_left(const std::string& text, size_t width) {
   size_t w = display_width(text);
-  return w >= width ? text : std::string(width - w, ' ') + text;
+  std::string out(w < width ? width - w : 0, ' ');
+  out += text;
+  return out;
 }
 
 // The table with columns padded to equal width; numbers right-aligned.
@@ -41,7 +45,9 @@ void write_table(std::string& out, const TableReport& rep) {
     out += "|";
     for (size_t j = 0; j < cols.size(); ++j) {
       bool right = align_numbers && cols[j].kind != Column::Kind::Label;
-      out += " " + (right ? pad_left(line[j], width[j]) : pad(line[j], width[j])) + " |";
+      out += ' ';
+      out += right ? pad_left(line[j], width[j]) : pad(line[j], width[j]);
+      out += " |";
     }
     out += "\n";
   };
@@ -49,7 +55,9 @@ void write_table(std::string& out, const TableReport& rep) {
   out += "|";
   for (size_t j = 0; j < cols.size(); ++j) {
     bool right = cols[j].kind != Column::Kind::Label;
-    out += right ? " " + std::string(width[j] - 1, '-') + ": |" : " " + std::string(width[j], '-') + " |";
+    out += ' ';
+    out.append(right ? width[j] - 1 : width[j], '-');
+    out += right ? ": |" : " |";
   }
   out += "\n";
   for (const auto& line : cells) emit(line, true);

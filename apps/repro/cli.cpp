@@ -7,20 +7,10 @@
 
 #include "core/error.h"
 #include "core/strings.h"
-#include "repro_build_info.h"
 
 namespace repro::cli {
 
 namespace fs = std::filesystem;
-
-fs::path project_root() {
-  std::error_code ec;
-  for (fs::path p = fs::current_path(ec); !p.empty(); p = p.parent_path()) {
-    if (fs::is_directory(p / "paper_configs", ec)) return p;
-    if (p == p.parent_path()) break;
-  }
-  return REPRO_SOURCE_DIR;
-}
 
 std::vector<std::string> list_tables() {
   std::vector<std::string> out;

@@ -7,6 +7,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "core/paths.h"
 #include "core/run_context.h"
 #include "core/table_spec.h"
 
@@ -20,9 +21,7 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The project root: the nearest ancestor of the working directory holding paper_configs/, else
-// the source tree this binary was built from.
-std::filesystem::path project_root();
+using repro::project_root;
 
 // "<paper>/<table>" -> <root>/paper_configs/<paper>/<table>.toml; a path to a .toml is used as is.
 // Missing -> ConfigError listing the known tables with a did-you-mean.

@@ -1,6 +1,9 @@
 #include "methods/common/hessian.h"
 
+#include <tuple>
+
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "core/error.h"
 
@@ -32,7 +35,9 @@ namespace {
 template <class Factor>
 at::Tensor with_retries(PreparedHessian& h, RunContext& ctx, const std::string& what, Factor factor) {
   for (int attempt = 0;; ++attempt) {
-    auto [L, info] = factor(h.H);
+    std::tuple<at::Tensor, at::Tensor> r = factor(h.H);
+    const at::Tensor& L = std::get<0>(r);
+    const at::Tensor& info = std::get<1>(r);
     // One host sync per factorization (not per column): the only way to learn about failure.
     bool ok = info.item<int64_t>() == 0 && L.isfinite().all().item<bool>();
     if (ok) return L;

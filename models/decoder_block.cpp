@@ -1,0 +1,143 @@
+#include "models/decoder_block.h"
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "models/llama_ops.h"
+
+namespace repro {
+namespace {
+
+at::Tensor clone_tensor(const at::Tensor& t) { return t.defined() ? t.detach().clone() : t; }
+
+Linear clone_linear(const Linear& l) {
+  Linear out;
+  out.weight = clone_tensor(l.weight);
+  out.bias = clone_tensor(l.bias);
+  if (l.compressed) out.compressed = std::make_shared<CompressedLinear>(l.compressed->clone());
+  return out;
+}
+
+}  // namespace
+
+DecoderBlock::DecoderBlock(const LlamaConfig& config, int64_t layer_index)
+    : config_(config), layer_index_(layer_index) {
+  inv_freq = rope_inv_freq(config_);
+}
+
+const std::vector<std::string>& DecoderBlock::linear_names() {
+  static const std::vector<std::string> kNames = {"q_proj", "k_proj", "v_proj", "o_proj",
+                                                  "gate_proj", "up_proj", "down_proj"};
+  return kNames;
+}
+
+const Linear& DecoderBlock::linear(const std::string& name) const {
+  if (name == "q_proj") return q_proj;
+  if (name == "k_proj") return k_proj;
+  if (name == "v_proj") return v_proj;
+  if (name == "o_proj") return o_proj;
+  if (name == "gate_proj") return gate_proj;
+  if (name == "up_proj") return up_proj;
+  if (name == "down_proj") return down_proj;
+  throw InternalError(fmt::format("DecoderBlock has no linear '{}' (expected one of q_proj k_proj v_proj o_proj "
+                                  "gate_proj up_proj down_proj)", name));
+}
+
+Linear& DecoderBlock::linear(const std::string& name) {
+  return const_cast<Linear&>(static_cast<const DecoderBlock*>(this)->linear(name));
+}
+
+std::string DecoderBlock::linear_path(const std::string& name) const {
+  const bool attn = name == "q_proj" || name == "k_proj" || name == "v_proj" || name == "o_proj";
+  linear(name);  // validates the name
+  return fmt::format("model.layers.{}.{}.{}", layer_index_, attn ? "self_attn" : "mlp", name);
+}
+
+std::vector<NamedParam> DecoderBlock::named_parameters() {
+  const LlamaConfig& c = config_;
+  const int64_t D = c.hidden_size, I = c.intermediate_size, hd = c.head_dim;
+  const int64_t q_out = c.num_attention_heads * hd, kv_out = c.num_key_value_heads * hd;
+  std::vector<NamedParam> out;
+  auto add_linear = [&](const std::string& name, int64_t rows, int64_t cols, bool bias) {
+    Linear& l = linear(name);
+    const std::string path = linear_path(name);
+    out.push_back({path + ".weight", &l.weight, {rows, cols}, &l});
+    if (bias) out.push_back({path + ".bias", &l.bias, {rows}, &l});
+  };
+  const std::string prefix = fmt::format("model.layers.{}.", layer_index_);
+  out.push_back({prefix + "input_layernorm.weight", &input_layernorm, {D}, nullptr});
+  add_linear("q_proj", q_out, D, c.qkv_bias());
+  add_linear("k_proj", kv_out, D, c.qkv_bias());
+  add_linear("v_proj", kv_out, D, c.qkv_bias());
+  add_linear("o_proj", D, q_out, c.o_bias());
+  if (c.qk_norm()) {
+    out.push_back({prefix + "self_attn.q_norm.weight", &q_norm, {hd}, nullptr});
+    out.push_back({prefix + "self_attn.k_norm.weight", &k_norm, {hd}, nullptr});
+  }
+  out.push_back({prefix + "post_attention_layernorm.weight", &post_attention_layernorm, {D}, nullptr});
+  add_linear("gate_proj", I, D, c.mlp_bias);
+  add_linear("up_proj", I, D, c.mlp_bias);
+  add_linear("down_proj", D, I, c.mlp_bias);
+  return out;
+}
+
+std::vector<at::Tensor*> DecoderBlock::parameters() {
+  std::vector<at::Tensor*> out;
+  for (NamedParam& p : named_parameters()) {
+    if (p.tensor->defined()) out.push_back(p.tensor);
+  }
+  return out;
+}
+
+void DecoderBlock::to(c10::Device device, c10::ScalarType dtype) {
+  for (NamedParam& p : named_parameters()) {
+    if (p.tensor->defined()) *p.tensor = p.tensor->to(device, dtype);
+  }
+  for (const std::string& name : linear_names()) {
+    Linear& l = linear(name);
+    if (l.compressed) l.compressed->to(device);
+  }
+  inv_freq = inv_freq.to(device, at::kFloat);
+}
+
+DecoderBlock DecoderBlock::clone() const {
+  DecoderBlock out(config_, layer_index_);
+  for (const std::string& name : linear_names()) out.linear(name) = clone_linear(linear(name));
+  out.input_layernorm = clone_tensor(input_layernorm);
+  out.post_attention_layernorm = clone_tensor(post_attention_layernorm);
+  out.q_norm = clone_tensor(q_norm);
+  out.k_norm = clone_tensor(k_norm);
+  out.inv_freq = clone_tensor(inv_freq);
+  return out;
+}
+
+at::Tensor DecoderBlock::forward(const at::Tensor& hidden, const at::Tensor& position_ids) const {
+  REPRO_ASSERT(hidden.dim() == 3, "DecoderBlock::forward expects hidden [B, T, D]");
+  const LlamaConfig& c = config_;
+  const int64_t B = hidden.size(0), T = hidden.size(1);
+  const int64_t Hq = c.num_attention_heads, Hkv = c.num_key_value_heads, hd = c.head_dim;
+  const double eps = c.rms_norm_eps;
+
+  at::Tensor x = rms_norm(hidden, input_layernorm, eps);
+  at::Tensor q = q_proj.forward(x).view({B, T, Hq, hd});
+  at::Tensor k = k_proj.forward(x).view({B, T, Hkv, hd});
+  at::Tensor v = v_proj.forward(x).view({B, T, Hkv, hd});
+  if (c.qk_norm()) {
+    q = rms_norm(q, q_norm, eps);
+    k = rms_norm(k, k_norm, eps);
+  }
+  q = q.transpose(1, 2);  // [B, H, T, hd]
+  k = k.transpose(1, 2);
+  v = v.transpose(1, 2);
+  auto [cos, sin] = rope_cos_sin(inv_freq, position_ids, q.scalar_type());
+  q = apply_rope(q, cos, sin);
+  k = apply_rope(k, cos, sin);
+  at::Tensor attn = causal_attention(q, k, v, c.sliding_window.value_or(0));
+  attn = attn.transpose(1, 2).reshape({B, T, Hq * hd});
+  at::Tensor h = hidden + o_proj.forward(attn);
+
+  x = rms_norm(h, post_attention_layernorm, eps);
+  return h + down_proj.forward(at::silu(gate_proj.forward(x)) * up_proj.forward(x));
+}
+
+}  // namespace repro

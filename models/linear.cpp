@@ -1,0 +1,33 @@
+#include "models/linear.h"
+
+#include "core/error.h"
+
+namespace repro {
+
+at::Tensor Linear::forward(const at::Tensor& x) const {
+  if (on_input) on_input(x);
+  if (compressed) {
+    at::Tensor y = compressed->forward(x);
+    if (bias.defined()) y = y + bias.to(y.scalar_type());
+    return y;
+  }
+  REPRO_ASSERT(weight.defined(), "Linear::forward without a weight or a compressed form");
+  return at::linear(x, weight, bias);
+}
+
+int64_t Linear::out_features() const {
+  if (weight.defined()) return weight.size(0);
+  return compressed ? compressed->out_features() : 0;
+}
+
+int64_t Linear::in_features() const {
+  if (weight.defined()) return weight.size(1);
+  return compressed ? compressed->in_features() : 0;
+}
+
+at::Tensor Linear::dense_weight() const {
+  if (compressed) return compressed->dense();
+  return weight;
+}
+
+}  // namespace repro
