@@ -15,3 +15,12 @@ std::filesystem::path project_root() {
 }
 
 }  // namespace repro
+
+namespace repro {
+
+std::filesystem::path resolve_model_path(const std::string& spec) {
+  if (spec.rfind("zoo:", 0) == 0) return project_root() / "models" / "zoo" / spec.substr(4);
+  return spec;
+}
+
+}  // namespace repro

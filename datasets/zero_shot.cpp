@@ -74,7 +74,7 @@ McRequest shared_context(std::string context, std::vector<std::string> choices, 
                          choices.size()));
   McRequest r;
   r.contexts = {std::move(context)};
-  for (const auto& c : choices) r.continuations.push_back(" " + c);  // target_delimiter
+  for (const auto& c : choices) r.continuations.push_back(fmt::format(" {}", c));  // target_delimiter " "
   r.choices = std::move(choices);
   r.gold = static_cast<int>(gold);
   return r;
@@ -140,23 +140,23 @@ std::string hellaswag_preprocess(std::string_view raw) {
 
 McRequest build(const std::string& task, const Doc& doc) {
   if (task == "piqa")
-    return shared_context("Question: " + doc.str("goal") + "\nAnswer:", {doc.str("sol1"), doc.str("sol2")},
+    return shared_context(fmt::format("Question: {}\nAnswer:", doc.str("goal")), {doc.str("sol1"), doc.str("sol2")},
                           doc.label("label"), doc);
   if (task == "arc_easy" || task == "arc_challenge")
-    return lettered("Question: " + doc.str("question") + "\nAnswer:", doc, false);
+    return lettered(fmt::format("Question: {}\nAnswer:", doc.str("question")), doc, false);
   if (task == "openbookqa") return lettered(doc.str("question_stem"), doc, true);
   if (task == "hellaswag") {
-    std::string ctx = doc.str("ctx_a") + " " + detail::py_capitalize(doc.str("ctx_b"));
+    std::string ctx = fmt::format("{} {}", doc.str("ctx_a"), detail::py_capitalize(doc.str("ctx_b")));
     std::vector<std::string> choices;
     for (const auto& e : doc.str_list(doc.field("endings"), "endings")) choices.push_back(hellaswag_preprocess(e));
-    return shared_context(hellaswag_preprocess(doc.str("activity_label") + ": " + ctx), std::move(choices),
+    return shared_context(hellaswag_preprocess(fmt::format("{}: {}", doc.str("activity_label"), ctx)), std::move(choices),
                           doc.label("label"), doc);
   }
   if (task == "boolq")
-    return shared_context(doc.str("passage") + "\nQuestion: " + doc.str("question") + "?\nAnswer:", {"no", "yes"},
+    return shared_context(fmt::format("{}\nQuestion: {}?\nAnswer:", doc.str("passage"), doc.str("question")), {"no", "yes"},
                           doc.label("label"), doc);
   if (task == "rte")
-    return shared_context(doc.str("sentence1") + "\nQuestion: " + doc.str("sentence2") + " True or False?\nAnswer:",
+    return shared_context(fmt::format("{}\nQuestion: {} True or False?\nAnswer:", doc.str("sentence1"), doc.str("sentence2")),
                           {"True", "False"}, doc.label("label"), doc);
   if (task == "winogrande") {
     // preprocess_winogrande.py: the context is the sentence up to the blank with the option filled
@@ -168,7 +168,7 @@ McRequest build(const std::string& task, const Doc& doc) {
     McRequest r;
     r.choices = {prefix + doc.str("option1"), prefix + doc.str("option2")};
     r.contexts = r.choices;
-    r.continuations = {" " + std::string(detail::py_strip(std::string_view(sentence).substr(blank + 1)))};
+    r.continuations = {fmt::format(" {}", detail::py_strip(std::string_view(sentence).substr(blank + 1)))};
     int64_t answer = doc.label("answer");  // "1" | "2"
     if (answer != 1 && answer != 2) doc.fail(fmt::format("field \"answer\" should be \"1\" or \"2\" (got {})", answer));
     r.gold = static_cast<int>(answer - 1);

@@ -113,6 +113,8 @@ void train_sentencepiece(const std::vector<std::string>& sentences, const std::f
       {"num_threads", std::to_string(o.num_threads)},
       {"max_sentence_length", std::to_string(o.max_sentence_length)},
       {"split_digits", b(o.split_digits)},
+      {"normalization_rule_name", o.normalization_rule_name},
+      {"remove_extra_whitespaces", b(o.remove_extra_whitespaces)},
       {"unk_id", std::to_string(o.unk_id)},
       {"bos_id", std::to_string(o.bos_id)},
       {"eos_id", std::to_string(o.eos_id)},

@@ -47,6 +47,10 @@ struct SentencePieceTrainOptions {
   int num_threads = 1;
   int64_t max_sentence_length = 16384;  // bytes; longer lines are skipped by the trainer
   bool split_digits = true;
+  // As in Llama's tokenizer.model: no normalization and whitespace kept as it is, so that
+  // decode(encode(s)) == s.
+  std::string normalization_rule_name = "identity";
+  bool remove_extra_whitespaces = false;
   // Special pieces as in Llama: <unk> 0, <s> 1, </s> 2, no padding piece.
   int unk_id = 0, bos_id = 1, eos_id = 2, pad_id = -1;
 };

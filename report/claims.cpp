@@ -138,6 +138,13 @@ std::string missing_reason(const RowResult& r, const std::string& metric) {
 
 }  // namespace
 
+std::string claim_line(const ClaimResult& r) {
+  std::string line =
+      fmt::format("{} {} — {}", claim_status_symbol(r.ours.status), r.description, r.ours.detail);
+  if (r.paper) line += fmt::format(" · {} {}", r.paper->detail, claim_status_symbol(r.paper->status));
+  return line;
+}
+
 std::vector<ClaimResult> check_claims(const TableSpec& table, const std::vector<RowResult>& rows) {
   std::vector<ClaimResult> out;
   for (const auto& c : table.claims) {

@@ -10,9 +10,6 @@
 
 namespace repro::report {
 
-// Differences keep 15 significant digits: every digit of the inputs, none of the subtraction noise.
-constexpr int kDiffDigits = 15;
-
 std::string render_csv(const TableReport& rep) {
   const TableSpec& t = *rep.table;
   std::vector<std::string> header = {"row", "label", "spec", "status"};
@@ -37,7 +34,7 @@ std::string render_csv(const TableReport& rep) {
       auto p = r.paper(m);
       f.push_back(v ? format_exact(*v) : "");
       f.push_back(p ? format_exact(*p) : "");
-      f.push_back(v && p && !std::isnan(*v - *p) ? format_trimmed(*v - *p, kDiffDigits) : "");
+      f.push_back(v && p && !std::isnan(*v - *p) ? format_difference(*v, *p) : "");
     }
     f.push_back(r.state == RowState::Failed
                     ? fmt::format("{}: {}", r.record->error_type, one_line(r.record->error_message))

@@ -5,7 +5,7 @@
 //
 // One line per expanded row, in table order: row index, display label, canonical row spec,
 // status (ok | error | not_run), then for each TableSpec::metrics metric our value, the paper's
-// value (every digit, format_exact) and ours - paper (15 significant digits); empty when absent. `error` holds
+// value (every digit, format_exact) and ours - paper (format_difference); empty when absent. `error` holds
 // "<ErrorType>: <message>" for failed rows. Fields are quoted per RFC 4180; lines end with "\n".
 
 #include <string>

@@ -95,12 +95,7 @@ std::string render_markdown(const TableReport& rep, const std::vector<std::strin
 
   if (!rep.claims.empty()) {
     out += "\n### Claims\n\n";
-    for (const auto& c : rep.claims) {
-      out += fmt::format("- {} {} — {}", claim_status_symbol(c.ours.status), markdown_escape(c.description),
-                         markdown_escape(c.ours.detail));
-      if (c.paper) out += fmt::format(" · {} {}", markdown_escape(c.paper->detail), claim_status_symbol(c.paper->status));
-      out += "\n";
-    }
+    for (const auto& c : rep.claims) out += "- " + markdown_escape(claim_line(c)) + "\n";
   }
 
   std::set<size_t> noted;

@@ -52,6 +52,38 @@ std::string format_exact(double v) {
   return std::string(buf, res.ptr);
 }
 
+namespace {
+
+// Decimal places of format_exact(v): "4.1" -> 1, "1.5e-07" -> 8, "1200" -> 0.
+int exact_decimals(double v) {
+  std::string s = format_exact(v);
+  size_t e = s.find('e');
+  std::string mantissa = s.substr(0, e);
+  int exponent = e == std::string::npos ? 0 : std::atoi(s.c_str() + e + 1);
+  size_t dot = mantissa.find('.');
+  int decimals = dot == std::string::npos ? 0 : static_cast<int>(mantissa.size() - dot - 1);
+  return std::max(0, decimals - exponent);
+}
+
+}  // namespace
+
+std::string format_difference(double a, double b) {
+  double d = a - b;
+  if (std::isnan(d) || std::isinf(d)) return format_exact(d);
+  constexpr int kMaxDecimals = 40;  // below this, fall back to every digit of the difference
+  int decimals = std::max(exact_decimals(a), exact_decimals(b));
+  if (decimals > kMaxDecimals) return format_exact(d);
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, d);
+  std::string s = buf;
+  if (s.find('.') != std::string::npos) {
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+  }
+  if (s == "-0") s = "0";
+  return s;
+}
+
 int metric_precision(const TableSpec& table, const std::string& metric) {
   if (table.suite_info)
     if (const MetricInfo* m = table.suite_info->find_metric(metric)) return m->precision;

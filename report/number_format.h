@@ -23,12 +23,16 @@ std::string format_value(double v, int digits);
 std::string format_signed(double v, int digits);
 
 // format_value without trailing zeros (nor a trailing point): 41.2, 30, 0.5, 1e-05. For
-// percentages and thresholds in prose, and differences in CSV (15 digits hide the rounding noise
-// of a subtraction: 21.4 - 6.14 -> 15.26).
+// percentages and thresholds in prose.
 std::string format_trimmed(double v, int digits);
 
 // Shortest text that parses back to the same double: 0.1, 31.7, 1e-05, 12345.678. NaN -> "nan".
 std::string format_exact(double v);
+
+// a - b without the rounding noise of the subtraction, for machine-readable outputs: rounded to
+// the decimals of the more precise input as format_exact prints it (4.1 - 4 -> "0.1", not
+// 0.0999999999999996; 21.4 - 6.14 -> "15.26"). NaN in either -> "nan".
+std::string format_difference(double a, double b);
 
 // The declared precision of a table's metric, or kUnknownMetricPrecision.
 int metric_precision(const TableSpec& table, const std::string& metric);

@@ -112,8 +112,9 @@ TablePlots write_table_plots(const TableReport& report, const fs::path& out_dir)
   return out;
 }
 
-PlotFiles write_adhoc_plot(const std::vector<Record>& records, const std::string& x, const std::string& y,
-                           Better x_better, Better y_better, bool log_x, bool log_y, const fs::path& out_base) {
+std::vector<fs::path> write_adhoc_plot(const std::vector<Record>& records, const std::string& x,
+                                       const std::string& y, Better x_better, Better y_better, bool log_x, bool log_y,
+                                       const fs::path& out_base) {
   // The newest ok record of each computation.
   std::map<std::tuple<std::string, std::string, uint64_t>, const Record*> newest;
   std::vector<std::tuple<std::string, std::string, uint64_t>> order;
@@ -140,7 +141,7 @@ PlotFiles write_adhoc_plot(const std::vector<Record>& records, const std::string
   req.y_better = y_better;
   req.log_x = log_x;
   req.log_y = log_y;
-  return render_plot(req, points, out_base);
+  return render_plot(req, points, out_base).all();
 }
 
 }  // namespace repro::report

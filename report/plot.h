@@ -43,9 +43,10 @@ TablePlots write_table_plots(const TableReport& report, const std::filesystem::p
 // `repro plot`: every ok record holding both metrics, to <out_base>.*, titled "<y> vs <x>". Re-runs
 // of one computation (same row_spec, scale and seed) count once: the newest.
 // No such record -> DataError.
-PlotFiles write_adhoc_plot(const std::vector<Record>& records, const std::string& x, const std::string& y,
-                           Better x_better, Better y_better, bool log_x, bool log_y,
-                           const std::filesystem::path& out_base);
+// Returns the files written, as PlotFiles::all() orders them (.gp, .dat, .svg, .png, .pdf).
+std::vector<std::filesystem::path> write_adhoc_plot(const std::vector<Record>& records, const std::string& x, const std::string& y,
+                                                    Better x_better, Better y_better, bool log_x, bool log_y,
+                                                    const std::filesystem::path& out_base);
 
 // The part of a table id after '/': "hassle_free/table2" -> "table2" (the whole id without '/').
 std::string table_name(const std::string& table_id);

@@ -14,11 +14,12 @@ namespace repro::report {
 
 namespace {
 
-// A gnuplot single-quoted string: '' is the only escape.
+// A gnuplot single-quoted string on one line: '' is the only escape.
 std::string quoted(const std::string& text) {
   std::string out = "'";
-  for (char c : one_line(text)) {
+  for (char c : text) {
     if (c == '\'') out += "''";
+    else if (c == '\n' || c == '\r' || c == '\t') out += ' ';
     else out += c;
   }
   return out + "'";
@@ -106,7 +107,10 @@ PlotText plot_text(const PlotRequest& req, const std::vector<Point>& all_points,
                    quoted(axis_label(req.y, req.y_better)));
   if (req.log_x) s += "set logscale x\n";
   if (req.log_y) s += "set logscale y\n";
-  s += "set grid\nset offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05\n";
+  // Room around the points on linear axes (on a log axis, autoscaling to whole decades is enough).
+  const char* xo = req.log_x ? "0" : "graph 0.05";
+  const char* yo = req.log_y ? "0" : "graph 0.05";
+  s += fmt::format("set grid\nset offsets {0}, {0}, {1}, {1}\n", xo, yo);
   s += "set key outside below left Left reverse vertical maxcols 1 font ',9'\n";
 
   std::vector<std::string> elems;

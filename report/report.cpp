@@ -30,6 +30,8 @@ ReportFiles write_report(const TableSpec& table, const std::vector<Record>& reco
   write_file_atomic(files.markdown, render_markdown(rep, images));
   write_file_atomic(files.latex, render_latex(rep));
   write_file_atomic(files.csv, render_csv(rep));
+  files.paths = {files.markdown, files.latex, files.csv};
+  files.paths.insert(files.paths.end(), files.plots.begin(), files.plots.end());
   files.claims = std::move(rep.claims);
   return files;
 }

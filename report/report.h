@@ -22,6 +22,7 @@
 namespace repro::report {
 
 struct ReportFiles {
+  std::vector<std::filesystem::path> paths;  // every file written: tables first, then plot files
   std::filesystem::path markdown, latex, csv;
   std::vector<std::filesystem::path> plots;  // every plot file: .gp, .dat, .svg, .png, .pdf
   std::vector<std::string> skipped_plots;    // plots with nothing to draw, and why

@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 
-#include "core/strings.h"
 #include "report/number_format.h"
 
 namespace repro::report {

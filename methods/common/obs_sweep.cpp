@@ -1,28 +1,37 @@
 #include "methods/common/obs_sweep.h"
 
 #include <algorithm>
-#include <numeric>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "core/error.h"
 
 namespace repro {
 
-SweepOptions choose_blocking(SweepOptions req, int64_t w) {
+namespace {
+// Windows of width w are served when they do not cross a block end (or start at a block start)
+// and either lie inside one sub-block or start on a sub-block boundary.
+bool block_ok(int64_t block, int64_t w) { return block % w == 0 || w % block == 0; }
+bool sub_ok(int64_t sub, int64_t w) { return sub % w == 0 || w % sub == 0; }
+}  // namespace
+
+SweepOptions choose_blocking(SweepOptions req, const std::vector<int64_t>& windows) {
   SweepOptions o = req;
   o.block_size = std::max<int64_t>(1, o.block_size);
-  o.sub_block = std::clamp<int64_t>(o.sub_block, 1, o.block_size);
-  if (w <= 1) {
-    o.sub_block = std::gcd(o.sub_block, o.block_size);
-    return o;
+  for (int64_t w : windows)
+    if (w > 1 && !block_ok(o.block_size, w)) o.block_size = w * std::max<int64_t>(1, o.block_size / w);
+  for (int64_t w : windows)
+    if (w > 1 && !block_ok(o.block_size, w))
+      throw NotSupported(fmt::format("column windows {} cannot share a block of {} columns",
+                                     fmt::join(windows, ", "), o.block_size));
+  int64_t sub = std::clamp<int64_t>(o.sub_block, 1, o.block_size);
+  for (;; sub = std::max<int64_t>(1, sub / 2)) {
+    bool ok = o.block_size % sub == 0;
+    for (int64_t w : windows) ok = ok && (w <= 1 || sub_ok(sub, w));
+    if (ok || sub == 1) break;
   }
-  // Windows must not cross a block end unless they start at a block start.
-  if (o.block_size % w != 0 && w % o.block_size != 0) o.block_size = w * std::max<int64_t>(1, o.block_size / w);
-  if (o.sub_block % w == 0 && o.block_size % o.sub_block == 0) {
-    // Windows lie inside sub-blocks, whose columns are updated eagerly.
-  } else {
-    // Windows start on sub-block boundaries, where the rest of the block is current.
-    o.sub_block = std::gcd(std::gcd(o.sub_block, w), o.block_size);
-  }
+  o.sub_block = sub;
   return o;
 }
 
@@ -30,7 +39,7 @@ void obs_sweep(at::Tensor& Wt, const at::Tensor& U, ColumnRule& rule, SweepOptio
   REPRO_ASSERT(Wt.dim() == 2 && Wt.is_contiguous() && U.dim() == 2 && U.size(0) == Wt.size(0) &&
                    U.size(1) == Wt.size(0),
                "obs_sweep: Wt must be [in, out] contiguous and U [in, in]");
-  const SweepOptions o = choose_blocking(req, rule.window());
+  const SweepOptions o = choose_blocking(req, rule.windows());
   const int64_t in = Wt.size(0), out = Wt.size(1);
   at::Tensor dinv = U.diagonal().reciprocal();  // [in]
   at::Tensor Err = at::empty({o.block_size, out}, Wt.options());

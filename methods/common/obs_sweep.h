@@ -11,6 +11,7 @@
 // The sweep works on the transposed weights Wt [in, out], so a column is a contiguous row.
 
 #include <cstdint>
+#include <vector>
 
 #include <ATen/ATen.h>
 
@@ -22,9 +23,9 @@ class ColumnRule {
   virtual ~ColumnRule() = default;
 
   // A rule that reads several columns at once (a quantization group, an N:M group) returns their
-  // count w: at every column j with j % w == 0, rows [j, min(j + w, in)) of `ahead` are then
-  // current (all earlier columns' updates applied). 1: the rule reads only its own column.
-  virtual int64_t window() const { return 1; }
+  // counts w: at every column j with j % w == 0, rows [j, min(j + w, in)) of `ahead` are then
+  // current (all earlier columns' updates applied). Empty: the rule reads only its own column.
+  virtual std::vector<int64_t> windows() const { return {}; }
 
   // At the start of each block [i1, i2): the block's current weights Wt_block [i2 - i1, out]
   // (a view, read-only) and d_block = diag(U)[i1:i2] [i2 - i1].
@@ -40,10 +41,11 @@ struct SweepOptions {
   int64_t sub_block = 16;    // columns updated eagerly inside a block
 };
 
-// The block and sub-block sizes actually used for a rule window: block_size is raised to the
-// window when neither divides the other, and the sub-block is shrunk so that windows start on
-// sub-block boundaries (or lie inside one). See obs_sweep.cpp.
-SweepOptions choose_blocking(SweepOptions requested, int64_t window);
+// The block and sub-block sizes actually used for a rule's windows: block_size becomes a multiple
+// of a window when neither divides the other, and the sub-block is halved until every window lies
+// inside one sub-block or starts on a sub-block boundary. Throws NotSupported when two windows
+// cannot both be honoured.
+SweepOptions choose_blocking(SweepOptions requested, const std::vector<int64_t>& windows);
 
 // Runs the sweep. Wt: [in, out] fp32 contiguous, overwritten by the fixed weights Q^T.
 // U: [in, in] fp32 upper triangular with positive diagonal. Same device.

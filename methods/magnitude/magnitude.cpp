@@ -50,7 +50,7 @@ class Magnitude final : public LayerCompressor {
   UnstructuredScope scope_ = UnstructuredScope::Layer;
 };
 
-REPRO_REGISTER_METHOD(LayerCompressor, Magnitude)
+REPRO_REGISTER_METHOD(LayerCompressor, Magnitude);
 
 }  // namespace
 }  // namespace repro

@@ -50,7 +50,7 @@ class Rtn final : public LayerCompressor {
   int64_t group_size_ = 128;
 };
 
-REPRO_REGISTER_METHOD(LayerCompressor, Rtn)
+REPRO_REGISTER_METHOD(LayerCompressor, Rtn);
 
 }  // namespace
 }  // namespace repro

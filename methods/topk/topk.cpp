@@ -21,7 +21,7 @@ class TopkMaskSolver final : public MaskSolver {
   }
 };
 
-REPRO_REGISTER_METHOD(MaskSolver, TopkMaskSolver)
+REPRO_REGISTER_METHOD(MaskSolver, TopkMaskSolver);
 
 }  // namespace
 }  // namespace repro

@@ -87,7 +87,7 @@ class LayerErrorSuite : public Suite {
         auto file = check_file(p);
         SafetensorsFile st(file);
         const std::string& name = p.get_string("tensor");
-        at::Tensor W = st.tensor(name).to(at::kFloat);
+        at::Tensor W = st.get(name).to(at::kFloat);
         if (W.dim() != 2)
           throw DataError(fmt::format("{}: tensor '{}' has {} dimensions; a linear weight [out, in] has 2", file, name,
                                       W.dim()));

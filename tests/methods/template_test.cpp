@@ -28,7 +28,7 @@ TEST_CASE("_template_example: keeps the requested fraction per row and beats ran
     at::Tensor D = W - What;
     return at::trace(at::matmul(at::matmul(D, p.H), D.t())).item<double>();
   };
-  at::Tensor rnd = at::rand({16, 32}).argsort(1).lt(8);
+  at::Tensor rnd = at::rand({16, 32}).argsort(int64_t{1}).lt(8);
   CHECK(err(c.dense()) < err(W * rnd));
   // Bad parameters are a ConfigError.
   CHECK_THROWS_AS(m->configure(Params::validate(Value(Value::Table{{"keep", Value(1.5)}}), m->info().params, "c")),

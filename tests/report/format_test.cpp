@@ -28,7 +28,12 @@ TEST_CASE("format_value keeps significant digits and trailing zeros", "[report][
   CHECK(format_trimmed(30.000000000000004, 3) == "30");
   CHECK(format_trimmed(41.23, 3) == "41.2");
   CHECK(format_trimmed(0.00001, 3) == "1e-05");
-  CHECK(format_trimmed(21.4 - 6.14, 15) == "15.26");
+  CHECK(format_difference(21.4, 6.14) == "15.26");
+  CHECK(format_difference(4.1, 4) == "0.1");  // not 0.0999999999999996
+  CHECK(format_difference(4, 4.1) == "-0.1");
+  CHECK(format_difference(1e-5, 2e-6) == "0.000008");
+  CHECK(format_difference(16, 16) == "0");
+  CHECK(format_difference(1.0 / 3.0, 0) == "0.3333333333333333");
   CHECK(format_exact(0.1) == "0.1");
   CHECK(format_exact(1e-5) == "1e-05");
   CHECK(format_exact(12345.678) == "12345.678");

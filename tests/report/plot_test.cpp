@@ -86,6 +86,7 @@ TEST_CASE("plot script: fronts, log axes, legends, data blocks", "[report][plot]
   std::vector<Point> pts = {{4, 10, "q(bits=4)", false},  {2, 30, "q(bits=2)", false}, {3, 40, "q(bits=3)", false},
                             {3, -1, "q(bad)", false},      {3, 8, "q(bits=3)", true},   {5, 6, "q(bits=5)", true}};
   PlotText text = plot_text(req, pts, "t-pareto");
+  INFO(text.script);
   CHECK(text.plotted == 5);
   CHECK(text.dropped == 1);  // not positive on a log axis
   CHECK(text.script.find("set logscale y\n") != std::string::npos);
@@ -141,10 +142,13 @@ TEST_CASE("ad hoc plots from records", "[report][plot][gnuplot]") {
   if (!have_gnuplot()) return;
   TableSpec t = make_table(kPlotToml);
   test::TempDir dir("report-plot");
-  PlotFiles f = write_adhoc_plot(plot_records(t), "bits", "ppl", Better::Lower, Better::Lower, true, false,
-                                 dir / "adhoc");
-  for (const auto& p : f.all()) check_non_empty(p);
-  CHECK(test::read_text(f.script).find("set logscale x") != std::string::npos);
+  auto files = write_adhoc_plot(plot_records(t), "bits", "ppl", Better::Lower, Better::Lower, true, false,
+                                dir / "adhoc");
+  REQUIRE(files.size() == 5);
+  for (const auto& p : files) check_non_empty(p);
+  CHECK(files[0] == dir / "adhoc.gp");
+  CHECK(test::read_text(files[0]).find("set logscale x") != std::string::npos);
+  CHECK(test::read_text(files[2]).find("ppl vs bits") != std::string::npos);
   CHECK_THROWS_AS(write_adhoc_plot(plot_records(t), "bits", "acc", Better::Lower, Better::Higher, false, false,
                                    dir / "none"),
                   DataError);

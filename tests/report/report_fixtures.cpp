@@ -58,8 +58,8 @@ class FakeSuite : public Suite {
 
 }  // namespace
 
-REPRO_REGISTER_METHOD(ReportTestCompressor, FakeQuant)
-REPRO_REGISTER_METHOD(Suite, FakeSuite)
+REPRO_REGISTER_METHOD(ReportTestCompressor, FakeQuant);
+REPRO_REGISTER_METHOD(Suite, FakeSuite);
 
 TableSpec make_table(const std::string& toml) { return TableSpec::parse(parse_toml(toml, "t.toml"), "demo/t", {}); }
 

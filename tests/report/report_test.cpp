@@ -80,6 +80,7 @@ TEST_CASE("write_report writes the tables without plots", "[report]") {
   CHECK(files.latex == out / "t.tex");
   CHECK(files.csv == out / "t.csv");
   CHECK(files.plots.empty());
+  CHECK(files.paths == std::vector<fs::path>{out / "t.md", out / "t.tex", out / "t.csv"});
   TableReport rep = build_table_report(t, records(t), 0);
   CHECK(test::read_text(files.markdown) == render_markdown(rep));
   CHECK(test::read_text(files.csv) == render_csv(rep));
@@ -98,6 +99,7 @@ TEST_CASE("write_report renders the plots and embeds them", "[report][gnuplot]")
   test::TempDir dir("report-e2e");
   ReportFiles files = write_report(t, records(t), dir.path(), 0);
   REQUIRE(files.plots.size() == 5);
+  CHECK(files.paths.size() == 8);
   for (const auto& p : files.plots) {
     INFO(p.string());
     CHECK(fs::file_size(p) > 0);

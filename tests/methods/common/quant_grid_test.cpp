@@ -90,7 +90,8 @@ TEST_CASE("quantize_rtn: codes in [0, 2^b - 1], dequant == scale * (code - zero)
       CHECK(deq.equal(s * (q.codes.to(at::kFloat) - z)));
       // Round to nearest: no grid point is closer than the chosen one (within the clamp range).
       at::Tensor e = (deq - f.W).abs();
-      CHECK((e <= s * 0.5 * (1 + 1e-5)).all().item<bool>());
+      // (fp32 slack: the grid points themselves carry rounding error of a few ulp of |w|.)
+      CHECK((e <= s * 0.5 + 1e-6 * f.W.abs().max()).all().item<bool>());
     }
   }
 }

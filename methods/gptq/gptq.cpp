@@ -1,0 +1,201 @@
+// GPTQ (Frantar et al., ICLR 2023; IST-DASLab/gptq): quantize one input column at a time and
+// spread its rounding error over the remaining columns with the inverse-Hessian Cholesky factor.
+// specs/quantization.md §3.2.
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "methods/api.h"
+#include "methods/common/hessian.h"
+#include "methods/common/obs_sweep.h"
+#include "methods/common/quant_grid.h"
+
+namespace repro {
+namespace {
+
+// Rounds each column on its (row, group) grid. Grids are fixed beforehand (per channel, or static
+// groups) or fitted on the current, already-updated weights when a group starts.
+class GptqRule final : public ColumnRule {
+ public:
+  GptqRule(const QuantGridOptions& opts, int64_t in, int64_t out, int64_t group_size, const at::TensorOptions& to)
+      : opts_(opts), maxq_(opts.maxq()), group_size_(group_size), codes_t_(at::empty({in, out}, to)) {}
+
+  // Fixed grids: scale_t, zero_t [n_groups, out]; column j uses row col_group[j].
+  void set_fixed(at::Tensor scale_t, at::Tensor zero_t, std::vector<int64_t> col_group) {
+    scale_t_ = std::move(scale_t);
+    zero_t_ = std::move(zero_t);
+    col_group_ = std::move(col_group);
+  }
+  // Dynamic groups of group_size columns in sweep order.
+  void set_dynamic(int64_t n_groups, int64_t out, const at::TensorOptions& to) {
+    dynamic_ = true;
+    scale_t_ = at::empty({n_groups, out}, to);
+    zero_t_ = at::empty({n_groups, out}, to);
+  }
+
+  std::vector<int64_t> windows() const override {
+    if (dynamic_) return {group_size_};
+    return {};
+  }
+
+  at::Tensor fix(int64_t j, const at::Tensor& ahead) override {
+    at::Tensor s, z;
+    if (dynamic_) {
+      const int64_t g = j / group_size_;
+      if (j % group_size_ == 0) {
+        const int64_t cols = std::min(group_size_, ahead.size(0));
+        GridParams grid = fit_grid(ahead.narrow(0, 0, cols).t(), opts_);
+        scale_t_.select(0, g).copy_(grid.scale);
+        zero_t_.select(0, g).copy_(grid.zero);
+      }
+      s = scale_t_.select(0, g);
+      z = zero_t_.select(0, g);
+    } else {
+      s = scale_t_.select(0, col_group_[j]);
+      z = zero_t_.select(0, col_group_[j]);
+    }
+    at::Tensor codes = codes_t_.select(0, j);
+    codes.copy_(quantize_codes(ahead.select(0, 0), s, z, maxq_));
+    return dequantize_codes(codes, s, z);
+  }
+
+  const at::Tensor& codes_t() const { return codes_t_; }
+  const at::Tensor& scale_t() const { return scale_t_; }
+  const at::Tensor& zero_t() const { return zero_t_; }
+
+ private:
+  QuantGridOptions opts_;
+  int64_t maxq_;
+  int64_t group_size_;
+  bool dynamic_ = false;
+  at::Tensor codes_t_;  // [in, out] fp32 integer-valued, sweep order
+  at::Tensor scale_t_, zero_t_;
+  std::vector<int64_t> col_group_;
+};
+
+class Gptq final : public LayerCompressor {
+ public:
+  static const MethodInfo& static_info() {
+    static const MethodInfo info = [] {
+      MethodInfo i;
+      i.name = "gptq";
+      i.family = LayerCompressor::kFamily;
+      i.summary = "GPTQ: column-by-column quantization with inverse-Hessian error feedback, lazy block updates";
+      i.paper = "Frantar, Ashkboos, Hoefler, Alistarh, ICLR 2023, arXiv 2210.17323";
+      i.version = "1";
+      i.params = {
+          param_int("bits", 4, "bits per weight, 2..8"),
+          param_int("group_size", 128, "input columns per (scale, zero); -1: one per output channel"),
+          param_bool("sym", false, "symmetric grid (zero = 2^(bits-1)) instead of asymmetric min-max"),
+          param_bool("act_order", false, "quantize columns in order of decreasing diag(H)"),
+          param_bool("static_groups", false, "fit every group's grid on the original W before the sweep"),
+          param_int("block_size", 128, "columns per lazy batch update"),
+          param_float("percdamp", 0.01, "damping: percdamp * mean(diag H) added to the diagonal"),
+          param_bool("clip_search", false, "MSE search over range shrink factors for each grid (GPTQ mse=True)"),
+      };
+      return i;
+    }();
+    return info;
+  }
+  const MethodInfo& info() const override { return static_info(); }
+
+  void configure(const Params& params) override {
+    opts_.bits = static_cast<int>(params.get_int("bits"));
+    if (opts_.bits < 2 || opts_.bits > 8) params.fail("bits", "must be in 2..8");
+    group_size_ = params.get_int("group_size");
+    if (group_size_ == 0 || group_size_ < -1) params.fail("group_size", "must be -1 (per channel) or positive");
+    opts_.sym = params.get_bool("sym");
+    opts_.clip_search = params.get_bool("clip_search");
+    act_order_ = params.get_bool("act_order");
+    static_groups_ = params.get_bool("static_groups");
+    block_size_ = params.get_int("block_size");
+    if (block_size_ < 1) params.fail("block_size", "must be positive");
+    damping_.percdamp = params.get_float("percdamp");
+    if (damping_.percdamp < 0) params.fail("percdamp", "must be >= 0");
+  }
+
+  CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
+    if (!problem.H.defined())
+      throw DataError(fmt::format("gptq: layer '{}' has no Hessian (calibration did not run)", problem.name));
+    at::Tensor W = problem.W.to(at::kFloat).clone();
+    const int64_t out = W.size(0), in = W.size(1);
+    const int64_t ng = num_groups(in, group_size_);
+    const bool grouped = ng > 1;
+    const at::TensorOptions to = W.options();
+
+    GptqRule rule(opts_, in, out, group_size_, to);
+    // Per channel: the grid comes from the original W, before dead columns are zeroed (as in GPTQ).
+    GridParams channel;
+    if (!grouped) channel = fit_grid(W, opts_);
+
+    PreparedHessian h = prepare_hessian(problem.H, damping_, ctx);
+    W.masked_fill_(h.dead.unsqueeze(0), 0.0);
+
+    GridParams fixed;
+    if (grouped && static_groups_) fixed = fit_group_grids(W, opts_, group_size_);  // [out, ng]
+
+    at::Tensor perm, invperm;
+    if (act_order_) {
+      perm = at::argsort(h.base.diagonal(), /*dim=*/0, /*descending=*/true);
+      invperm = at::argsort(perm);
+      W = W.index_select(1, perm);
+      h.H = h.H.index_select(0, perm).index_select(1, perm);
+      h.base = h.base.index_select(0, perm).index_select(1, perm);
+      h.damping = h.damping.index_select(0, perm);
+    }
+
+    if (!grouped) {
+      rule.set_fixed(channel.scale.unsqueeze(0), channel.zero.unsqueeze(0), std::vector<int64_t>(in, 0));
+    } else if (static_groups_) {
+      std::vector<int64_t> col_group(in);
+      std::vector<int64_t> p = perm.defined() ? to_vector(perm) : std::vector<int64_t>{};
+      for (int64_t j = 0; j < in; ++j) col_group[j] = (perm.defined() ? p[j] : j) / group_size_;
+      rule.set_fixed(fixed.scale.t().contiguous(), fixed.zero.t().contiguous(), std::move(col_group));
+    } else {
+      rule.set_dynamic(ng, out, to);
+    }
+
+    at::Tensor U = inverse_cholesky_upper(h, ctx, problem.name);
+    at::Tensor Wt = W.t().contiguous();
+    {
+      auto timer = ctx.timer().scope("gptq_sweep");
+      obs_sweep(Wt, U, rule, {block_size_, 16});
+    }
+
+    at::Tensor codes = rule.codes_t().t();
+    if (act_order_) codes = codes.index_select(1, invperm);
+    GridParams grids;
+    at::Tensor g_idx;
+    if (!grouped) {
+      grids = channel;
+      grids.scale = grids.scale.unsqueeze(1);
+      grids.zero = grids.zero.unsqueeze(1);
+    } else if (static_groups_) {
+      grids = fixed;
+    } else {
+      grids = {rule.scale_t().t(), rule.zero_t().t()};
+      // Groups were formed in sweep order: column perm[j] belongs to group j / group_size.
+      if (act_order_) g_idx = at::arange(in, to.dtype(at::kLong)).div(group_size_, "floor").index_select(0, invperm);
+    }
+    CompressedLinear c;
+    c.set_quant(make_quant_codes(codes, grids, opts_, group_size_, g_idx));
+    return c;
+  }
+
+ private:
+  static std::vector<int64_t> to_vector(const at::Tensor& t) {
+    at::Tensor c = t.to(at::kCPU, at::kLong).contiguous();
+    return std::vector<int64_t>(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel());
+  }
+
+  QuantGridOptions opts_;
+  int64_t group_size_ = 128;
+  bool act_order_ = false, static_groups_ = false;
+  int64_t block_size_ = 128;
+  DampingOptions damping_;
+};
+
+REPRO_REGISTER_METHOD(LayerCompressor, Gptq);
+
+}  // namespace
+}  // namespace repro
