@@ -25,7 +25,8 @@ at::Tensor QuantCodes::dequantize() const {
 }
 
 nlohmann::json StorageStats::to_json() const {
-  return {{"numel", numel}, {"nnz", nnz}, {"rank", rank}, {"bits", bits}, {"bits_per_weight", bits_per_weight()}};
+  return {{"numel", numel}, {"nnz", nnz}, {"rank", rank}, {"low_rank_params", low_rank_params}, {"bits", bits},
+          {"bits_per_weight", bits_per_weight()}};
 }
 
 CompressedLinear CompressedLinear::from_dense(at::Tensor weight) {
@@ -124,6 +125,7 @@ StorageStats CompressedLinear::stats() const {
   }
   if (has_low_rank()) {
     s.rank = U_.size(1);
+    s.low_rank_params = s.rank * (out_ + in_);
     bits += static_cast<double>(s.rank * (out_ + in_)) * kValueBits;
   }
   s.bits = bits;

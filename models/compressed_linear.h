@@ -36,6 +36,7 @@ struct StorageStats {
   int64_t numel = 0;          // out * in
   int64_t nnz = 0;            // nonzeros of the sparse/quantized part (numel when dense)
   int64_t rank = 0;           // low-rank factor rank (0 when absent)
+  int64_t low_rank_params = 0;  // rank * (out + in): parameters of the low-rank factors
   double bits = 0;            // total storage bits of the weight (excluding bias)
   double bits_per_weight() const { return numel ? bits / static_cast<double>(numel) : 0.0; }
   nlohmann::json to_json() const;

@@ -98,8 +98,9 @@ int cmd_train_zoo(int argc, char** argv) {
   fs::create_directories(work / "tokenizer");
   fs::copy_file(tok_path, work / "tokenizer" / "tokenizer.model", fs::copy_options::overwrite_existing);
   auto tokenizer = Tokenizer::load(work / "tokenizer");
+  TokenCache token_cache(work / "tokens");
   TokenizeOptions to;
-  to.cache_dir = work / "tokens";
+  to.cache = &token_cache;
   to.tokenizer_fingerprint = sha256_file(tok_path);
   at::Tensor train_ids = tokenize_split(train, *tokenizer, to);
   at::Tensor valid_windows = eval_windows(tokenize_split(valid, *tokenizer, to), recipe.train.seqlen, recipe.valid_windows);

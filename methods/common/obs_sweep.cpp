@@ -51,7 +51,7 @@ void obs_sweep(at::Tensor& Wt, const at::Tensor& U, ColumnRule& rule, SweepOptio
       const int64_t s2 = std::min(s1 + o.sub_block, i2);
       for (int64_t j = s1; j < s2; ++j) {
         at::Tensor w = Wt.select(0, j);
-        at::Tensor q = rule.fix(j, Wt.narrow(0, j, i2 - j));
+        at::Tensor q = rule.fix(j, Wt.narrow(0, j, in - j));
         at::Tensor err = Err.select(0, j - i1);
         at::sub_out(err, w, q).mul_(dinv.select(0, j));
         if (j + 1 < s2) Wt.narrow(0, j + 1, s2 - j - 1).addr_(U.select(0, j).narrow(0, j + 1, s2 - j - 1), err, 1, -1);

@@ -31,7 +31,8 @@ class ColumnRule {
   // (a view, read-only) and d_block = diag(U)[i1:i2] [i2 - i1].
   virtual void begin_block(int64_t /*i1*/, const at::Tensor& /*Wt_block*/, const at::Tensor& /*d_block*/) {}
 
-  // Column j: `ahead` = Wt[j:i2] (a view, read-only; ahead[0] is the current column, see window()).
+  // Column j: `ahead` = Wt[j:in] (a view, read-only). ahead[0] is the current column; other rows
+  // are current only as windows() promises.
   // Returns the fixed column q [out] (a new tensor).
   virtual at::Tensor fix(int64_t j, const at::Tensor& ahead) = 0;
 };

@@ -136,7 +136,7 @@ class Gptq final : public LayerCompressor {
 
     at::Tensor perm, invperm;
     if (act_order_) {
-      perm = at::argsort(h.base.diagonal(), /*dim=*/0, /*descending=*/true);
+      perm = at::argsort(h.base.diagonal(), /*dim=*/int64_t{0}, /*descending=*/true);
       invperm = at::argsort(perm);
       W = W.index_select(1, perm);
       h.H = h.H.index_select(0, perm).index_select(1, perm);

@@ -2,7 +2,10 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <nlohmann/json.hpp>
+
 #include "models/llama_io.h"
+#include "models/llama_ops.h"
 #include "models/safetensors.h"
 #include "tests/models/models_test_util.h"
 #include "tests/test_util.h"

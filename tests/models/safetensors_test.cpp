@@ -51,7 +51,7 @@ TEST_CASE("safetensors round trip for every dtype, with metadata", "[models][saf
       {"f32", base.to(at::kFloat)},
       {"f16", base.to(at::kHalf)},
       {"bf16", base.to(at::kBFloat16)},
-      {"i64", at::arange(-6, 6, at::kLong).reshape({2, 6}) * 1000000000000LL},
+      {"i64", at::arange(-6, 6, at::kLong).reshape({2, 6}) * int64_t{1000000000000}},
       {"i32", at::arange(-6, 6, at::kInt).reshape({12}) * 100000},
       {"i16", at::arange(-6, 6, at::kShort).reshape({4, 3}) * 1000},
       {"i8", at::arange(-6, 6, at::kChar).reshape({6, 2})},

@@ -1,0 +1,213 @@
+// SparseGPT (Frantar & Alistarh, ICML 2023; IST-DASLab/sparsegpt): prune one input column at a time
+// and spread the pruning error over the remaining columns with the inverse-Hessian Cholesky factor,
+// optionally quantizing the kept weights in the same sweep. specs/sparse_lowrank.md §6.
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "methods/api.h"
+#include "methods/common/hessian.h"
+#include "methods/common/mask_solver.h"
+#include "methods/common/obs_sweep.h"
+#include "methods/common/quant_grid.h"
+#include "methods/common/sparsity_pattern.h"
+#include "methods/common/topk.h"
+
+namespace repro {
+namespace {
+
+struct SparseGptQuant {
+  bool on = false;
+  QuantGridOptions opts;
+  int64_t group_size = -1;
+};
+
+// Chooses the mask (per block of columns for unstructured sparsity, per group of M columns for
+// N:M) from the OBS saliency w^2 / U_jj^2, prunes, then optionally rounds the column.
+class SparseGptRule final : public ColumnRule {
+ public:
+  SparseGptRule(const SparsitySpec& spec, const SparseGptQuant& quant, const at::Tensor& U_diag, int64_t in,
+                int64_t out, RunContext& ctx)
+      : spec_(spec), quant_(quant), d_(U_diag), ctx_(ctx) {
+    const at::TensorOptions to = U_diag.options();
+    mask_t_ = at::empty({in, out}, to.dtype(at::kBool));
+    if (quant_.on) codes_t_ = at::empty({in, out}, to);
+  }
+
+  // Quantization grids: fixed [1, out] per channel, or dynamic [n_groups, out].
+  void set_grids(at::Tensor scale_t, at::Tensor zero_t, bool dynamic) {
+    scale_t_ = std::move(scale_t);
+    zero_t_ = std::move(zero_t);
+    dynamic_ = dynamic;
+  }
+
+  std::vector<int64_t> windows() const override {
+    std::vector<int64_t> w;
+    if (spec_.pattern.nm) w.push_back(spec_.pattern.m);
+    if (quant_.on && dynamic_) w.push_back(quant_.group_size);
+    return w;
+  }
+
+  void begin_block(int64_t i1, const at::Tensor& Wt_block, const at::Tensor& d_block) override {
+    if (spec_.pattern.nm) return;
+    // One threshold for the whole block: prune the smallest w^2 / d^2.
+    at::Tensor score = Wt_block.square().div_(d_block.square().unsqueeze(1));
+    const int64_t numel = score.numel();
+    const int64_t n_prune = numel - keep_count(numel, spec_.sparsity);
+    at::Tensor m = mask_t_.narrow(0, i1, Wt_block.size(0));
+    if (n_prune <= 0) {
+      m.fill_(true);
+      return;
+    }
+    at::Tensor thresh = std::get<0>(at::kthvalue(score.reshape({-1}), n_prune));
+    at::gt_out(m, score, thresh);
+  }
+
+  at::Tensor fix(int64_t j, const at::Tensor& ahead) override {
+    if (spec_.pattern.nm && j % spec_.pattern.m == 0) {
+      const int64_t M = spec_.pattern.m;
+      // scores [out, M]: keep the N largest w^2 / d^2 of the group in every row.
+      at::Tensor score = ahead.narrow(0, 0, M).square().div_(d_.narrow(0, j, M).square().unsqueeze(1)).t();
+      at::Tensor keep = spec_.mask_solver == kDefaultMaskSolver
+                            ? nm_topk_mask(score, spec_.pattern.nm_pattern())
+                            : solve_mask(score.contiguous(), spec_.pattern.nm_pattern(), spec_.mask_solver, ctx_);
+      mask_t_.narrow(0, j, M).copy_(keep.t());
+    }
+    at::Tensor q = ahead.select(0, 0).mul(mask_t_.select(0, j));
+    if (!quant_.on) return q;
+    at::Tensor s, z;
+    if (dynamic_) {
+      const int64_t g = j / quant_.group_size;
+      if (j % quant_.group_size == 0) {
+        // The grid of a group is fitted on its current weights, before they are pruned (the range
+        // always contains 0, which the pruned entries take).
+        const int64_t cols = std::min(quant_.group_size, ahead.size(0));
+        GridParams grid = fit_grid(ahead.narrow(0, 0, cols).t(), quant_.opts);
+        scale_t_.select(0, g).copy_(grid.scale);
+        zero_t_.select(0, g).copy_(grid.zero);
+      }
+      s = scale_t_.select(0, g);
+      z = zero_t_.select(0, g);
+    } else {
+      s = scale_t_.select(0, 0);
+      z = zero_t_.select(0, 0);
+    }
+    at::Tensor codes = codes_t_.select(0, j);
+    codes.copy_(quantize_codes(q, s, z, quant_.opts.maxq()));
+    return dequantize_codes(codes, s, z);
+  }
+
+  const at::Tensor& mask_t() const { return mask_t_; }
+  const at::Tensor& codes_t() const { return codes_t_; }
+  const at::Tensor& scale_t() const { return scale_t_; }
+  const at::Tensor& zero_t() const { return zero_t_; }
+
+ private:
+  SparsitySpec spec_;
+  SparseGptQuant quant_;
+  at::Tensor d_;  // [in] diag(U)
+  RunContext& ctx_;
+  at::Tensor mask_t_;   // [in, out] bool, kept entries
+  at::Tensor codes_t_;  // [in, out] fp32 codes when quantizing
+  at::Tensor scale_t_, zero_t_;
+  bool dynamic_ = false;
+};
+
+class SparseGpt final : public LayerCompressor {
+ public:
+  static const MethodInfo& static_info() {
+    static const MethodInfo info = [] {
+      MethodInfo i;
+      i.name = "sparsegpt";
+      i.family = LayerCompressor::kFamily;
+      i.summary = "SparseGPT: OBS column sweep that prunes (unstructured per block, or N:M) and optionally quantizes";
+      i.paper = "Frantar & Alistarh, ICML 2023, arXiv 2301.00774";
+      i.version = "1";
+      i.params = sparsity_params();
+      for (ParamSpec p : {
+               param_int("block_size", 128, "columns per block (mask choice and lazy batch update)"),
+               param_float("percdamp", 0.01, "damping: percdamp * mean(diag H) added to the diagonal"),
+               param_bool("hess_diag", false, "also add hess_percdamp * diag(H) (the 3BASiL runs)"),
+               param_float("hess_percdamp", 0.015, "relative diagonal damping when hess_diag is on"),
+               param_int("bits", 16, "quantize the kept weights to this many bits in the same sweep; 16: off"),
+               param_int("group_size", -1, "quantization group of input columns; -1: one grid per output channel"),
+               param_bool("sym", false, "symmetric quantization grid"),
+           })
+        i.params.push_back(p);
+      return i;
+    }();
+    return info;
+  }
+  const MethodInfo& info() const override { return static_info(); }
+
+  void configure(const Params& params) override {
+    spec_ = sparsity_pattern(params);
+    block_size_ = params.get_int("block_size");
+    if (block_size_ < 1) params.fail("block_size", "must be positive");
+    damping_.percdamp = params.get_float("percdamp");
+    damping_.hess_diag = params.get_bool("hess_diag");
+    damping_.hess_percdamp = params.get_float("hess_percdamp");
+    if (damping_.percdamp < 0 || damping_.hess_percdamp < 0) params.fail("percdamp", "damping must be >= 0");
+    const int64_t bits = params.get_int("bits");
+    if (bits != 16 && (bits < 2 || bits > 8)) params.fail("bits", "must be in 2..8, or 16 (no quantization)");
+    quant_.on = bits != 16;
+    quant_.opts.bits = static_cast<int>(quant_.on ? bits : 8);
+    quant_.opts.sym = params.get_bool("sym");
+    quant_.group_size = params.get_int("group_size");
+    if (quant_.group_size == 0 || quant_.group_size < -1)
+      params.fail("group_size", "must be -1 (per channel) or positive");
+  }
+
+  CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
+    if (!problem.H.defined())
+      throw DataError(fmt::format("sparsegpt: layer '{}' has no Hessian (calibration did not run)", problem.name));
+    at::Tensor W = problem.W.to(at::kFloat).clone();
+    const int64_t out = W.size(0), in = W.size(1);
+    check_pattern_fits(spec_, in, problem.name);
+    const bool grouped = quant_.on && num_groups(in, quant_.group_size) > 1;
+
+    // Per-channel grids come from the original W (as in the SparseGPT repo: before dead columns).
+    GridParams channel;
+    if (quant_.on && !grouped) channel = fit_grid(W, quant_.opts);
+
+    PreparedHessian h = prepare_hessian(problem.H, damping_, ctx);
+    W.masked_fill_(h.dead.unsqueeze(0), 0.0);
+    at::Tensor U = inverse_cholesky_upper(h, ctx, problem.name);
+
+    SparseGptRule rule(spec_, quant_, U.diagonal().contiguous(), in, out, ctx);
+    if (quant_.on) {
+      if (grouped) {
+        const int64_t ng = num_groups(in, quant_.group_size);
+        rule.set_grids(at::empty({ng, out}, W.options()), at::empty({ng, out}, W.options()), true);
+      } else {
+        rule.set_grids(channel.scale.unsqueeze(0), channel.zero.unsqueeze(0), false);
+      }
+    }
+    at::Tensor Wt = W.t().contiguous();
+    {
+      auto timer = ctx.timer().scope("sparsegpt_sweep");
+      obs_sweep(Wt, U, rule, {block_size_, 16});
+    }
+
+    at::Tensor mask = rule.mask_t().t();
+    CompressedLinear c;
+    c.set_sparse(Wt.t(), mask);
+    if (spec_.pattern.nm) c.set_pattern(spec_.pattern.n, spec_.pattern.m);
+    if (quant_.on) {
+      GridParams grids{rule.scale_t().t(), rule.zero_t().t()};
+      c.set_quant(make_quant_codes(rule.codes_t().t(), grids, quant_.opts, grouped ? quant_.group_size : -1));
+    }
+    return c;
+  }
+
+ private:
+  SparsitySpec spec_;
+  SparseGptQuant quant_;
+  int64_t block_size_ = 128;
+  DampingOptions damping_;
+};
+
+REPRO_REGISTER_METHOD(LayerCompressor, SparseGpt);
+
+}  // namespace
+}  // namespace repro

@@ -1,0 +1,74 @@
+#pragma once
+// The layer-wise compression engine shared by every LLM compression method (GPTQ, SparseGPT, ALPS,
+// 3BASiL, ...): sequential calibration over decoder blocks, as the specs define it.
+//
+//   hidden = embed(calibration windows)
+//   for each block i:
+//     run the still-dense block on `hidden`, accumulating H = (2/n) sum x x^T for the input of
+//       each of its linears (q/k/v share one input, gate/up another);
+//     compress every linear from (W, H) with the row's LayerCompressor;
+//     [block refiner slot: trains the compressed block against the dense one — later papers]
+//     hidden = compressed block(hidden)   (the next block calibrates on compressed activations)
+//
+// Order "parallel" (default, the HASSLE-free / 3BASiL convention): one pass of the dense block
+// collects every Hessian. Order "sequential" (the GPTQ repo's true-sequential): q/k/v, then o,
+// then gate/up, then down, each calibrated after the earlier groups are compressed.
+//
+// Only the current block and the activations live on the device; the rest of the model stays on
+// the CPU. Data-free compressors (magnitude, RTN) skip calibration entirely.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
+
+#include "core/run_context.h"
+#include "methods/api.h"
+#include "models/llama.h"
+
+namespace repro {
+
+struct EngineOptions {
+  std::string order = "parallel";  // "parallel" | "sequential"
+  int64_t batch_size = 8;          // calibration sequences per block forward
+  // Hessian cache: "all" blocks, only the "first" (the part every row shares) or "off".
+  std::string hessian_cache = "all";
+  std::filesystem::path cache_dir;           // <cache>/hessians; empty disables the cache
+  std::string model_fingerprint;             // identity of the weights (part of the cache key)
+  std::string calibration_fingerprint;       // identity of the calibration tokens
+  std::string upstream_spec;                 // canonical compressor (+ refiner) spec
+};
+
+struct LayerOutcome {
+  std::string name;         // "model.layers.3.mlp.down_proj"
+  StorageStats stats;
+  double rel_error = -1;    // tr(dW H dW^T) / tr(W H W^T) on the calibration data (-1: no H)
+  double seconds = 0;
+};
+
+struct EngineReport {
+  std::vector<LayerOutcome> layers;
+  double calibrate_s = 0, compress_s = 0;
+  int64_t cache_hits = 0, cache_misses = 0;
+  double activations_mb = 0;  // calibration activations held on the device
+  double max_block_mb = 0;    // largest block moved to the device
+
+  // Storage over all compressed linears: bits per weight, kept fraction (nnz + low-rank params).
+  double bits_per_weight() const;
+  double params_kept() const;
+  nlohmann::json to_json() const;
+};
+
+// calibration: [n, T] int64 token windows. Compresses every linear of every block in place
+// (Linear::compressed is set; the dense weight is released). The model's parameters may be on
+// the CPU; each block visits ctx.device() and returns to where it was.
+EngineReport compress_model(CausalLM& model, const at::Tensor& calibration, LayerCompressor& compressor,
+                            const EngineOptions& options, RunContext& ctx);
+
+// Data-free compression (no Hessian): every linear compressed from W alone.
+EngineReport compress_model_data_free(CausalLM& model, LayerCompressor& compressor, RunContext& ctx);
+
+}  // namespace repro

@@ -1,0 +1,212 @@
+// The perplexity suite: a row names a model (zoo:tiny by default, or a Hugging Face folder),
+// optionally compresses it with the layer-wise engine, and evaluates perplexity on text datasets
+// (and zero-shot accuracy when asked). Metrics: <dataset>_ppl, bits_per_weight, params_kept,
+// tokens_per_s, compress_s, calibrate_s, and one accuracy per zero-shot task plus their mean.
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/error.h"
+#include "core/hash.h"
+#include "core/paths.h"
+#include "core/run_context.h"
+#include "core/suite.h"
+#include "core/table_spec.h"
+#include "datasets/calibration.h"
+#include "datasets/mc_metrics.h"
+#include "datasets/text_datasets.h"
+#include "datasets/token_windows.h"
+#include "datasets/zero_shot.h"
+#include "methods/api.h"
+#include "models/llama_io.h"
+#include "models/tokenizer.h"
+#include "suites/engine/layerwise_engine.h"
+#include "suites/eval/model_identity.h"
+#include "suites/eval/perplexity.h"
+#include "suites/eval/zero_shot_eval.h"
+
+namespace repro {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path data_dir_of(const RunContext& ctx) {
+  return ctx.options().data_dir.empty() ? project_root() / "data" : ctx.options().data_dir;
+}
+
+class PerplexitySuite : public Suite {
+ public:
+  static const SuiteInfo& static_info() {
+    static const SuiteInfo info = [] {
+      SuiteInfo i;
+      i.name = "perplexity";
+      i.family = Suite::kFamily;
+      i.summary = "compress a causal LM layer by layer (optional), then evaluate perplexity and zero-shot accuracy";
+      i.version = "1";
+      i.params = {
+          param_string("model", "zoo:tiny", "zoo:<name> or a Hugging Face model folder"),
+          param_list("datasets", ParamType::StringList, {Value("embedded")},
+                     "perplexity datasets: embedded, wikitext2, c4, ptb"),
+          param_int("seqlen", 256, "evaluation window length (tokens)"),
+          param_int("eval_windows", 0, "evaluate at most this many windows per dataset (0: all; c4: 256)"),
+          param_int("eval_batch", 8, "windows per forward pass during evaluation"),
+          param_string("calibration", "embedded", "calibration dataset (its training split)"),
+          param_int("nsamples", 128, "calibration sequences"),
+          param_int("calib_seqlen", 0, "calibration sequence length (0: seqlen)"),
+          param_string("order", "parallel", "calibration order within a block", {"parallel", "sequential"}),
+          param_int("calib_batch", 8, "calibration sequences per block forward"),
+          param_string("hessian_cache", "all", "reuse calibration Hessians across rows", {"all", "first", "off"}),
+          param_list("zero_shot", ParamType::StringList, {}, "zero-shot tasks (lm-eval names), from <data-dir>/zeroshot"),
+          param_int("zero_shot_limit", 0, "documents per zero-shot task (0: all)"),
+      };
+      i.slots = {{"compressor", "LayerCompressor", false, "compresses every linear of every block"}};
+      for (const auto& ds : {"embedded", "wikitext2", "c4", "ptb"})
+        i.metrics.push_back({std::string(ds) + "_ppl", Better::Lower, std::string(ds) + " perplexity", 4});
+      i.metrics.push_back({"bits_per_weight", Better::Lower, "storage bits per weight of the linear layers", 4});
+      i.metrics.push_back({"params_kept", Better::None, "fraction of linear-layer parameters kept", 3});
+      i.metrics.push_back({"tokens_per_s", Better::Higher, "evaluation throughput", 3});
+      i.metrics.push_back({"compress_s", Better::Lower, "seconds spent in the compressor", 3});
+      i.metrics.push_back({"calibrate_s", Better::Lower, "seconds spent calibrating", 3});
+      for (const auto& t : mc_task_names()) i.metrics.push_back({t, Better::Higher, "zero-shot accuracy", 4});
+      i.metrics.push_back({"zero_shot_avg", Better::Higher, "mean zero-shot accuracy", 4});
+      return i;
+    }();
+    return info;
+  }
+  const SuiteInfo& info() const override { return static_info(); }
+
+  nlohmann::json fingerprint(const RowSpec& row, RunContext& ctx) override {
+    const Params& p = row.suite_params;
+    nlohmann::json data = nlohmann::json::object();
+    const fs::path dd = data_dir_of(ctx);
+    for (const auto& ds : p.get_string_list("datasets"))
+      data[ds] = dataset_files_sha256(ds, dd, text_dataset_info(ds).eval_split);
+    if (const Component* c = row.first("compressor"); c && needs_calibration(*c))
+      data["calibration:" + p.get_string("calibration")] =
+          dataset_files_sha256(p.get_string("calibration"), dd, "train");
+    for (const auto& t : p.get_string_list("zero_shot")) data["zeroshot:" + t] = sha256_file(mc_task_file(dd, t));
+    return {{"model", model_identity(p.get_string("model"))}, {"data", data}};
+  }
+
+  Record run_row(const RowSpec& row, RunContext& ctx) override {
+    const Params& p = row.suite_params;
+    const fs::path dd = data_dir_of(ctx);
+    const int64_t seqlen = p.get_int("seqlen");
+    if (seqlen < 2) p.fail("seqlen", "must be at least 2");
+    Record rec;
+    nlohmann::json model_id = model_identity(p.get_string("model"));
+    rec.model = model_id;
+    const fs::path dir = model_id["path"].get<std::string>();
+
+    std::unique_ptr<CausalLM> model;
+    std::unique_ptr<Tokenizer> tok;
+    {
+      auto t = ctx.timer().scope("load");
+      tok = Tokenizer::load(dir);
+      model = load_causal_lm(dir, ctx.dtype(), at::kCPU);
+    }
+    TokenCache token_cache(ctx.options().cache_dir.empty() ? fs::path() : ctx.options().cache_dir / "tokens");
+    TokenizeOptions topts;
+    topts.tokenizer_fingerprint = model_id["sha256"].get<std::string>();
+    if (!ctx.options().cache_dir.empty()) topts.cache = &token_cache;
+
+    rec.details["model_mb"] = model_megabytes(*model);
+    if (const Component* c = row.first("compressor")) {
+      auto method = Registry<LayerCompressor>::instance().create(c->method);
+      method->configure(c->params);
+      EngineReport report;
+      if (method->needs_hessian()) {
+        const int64_t n = p.get_int("nsamples");
+        const int64_t cl = p.get_int("calib_seqlen") > 0 ? p.get_int("calib_seqlen") : seqlen;
+        at::Tensor calib;
+        {
+          auto t = ctx.timer().scope("calibrate");
+          calib = calibration_windows(p.get_string("calibration"), dd, *tok, n, cl, ctx.generator("calibration"), topts);
+        }
+        EngineOptions eo;
+        eo.order = p.get_string("order");
+        eo.batch_size = p.get_int("calib_batch");
+        eo.hessian_cache = p.get_string("hessian_cache");
+        if (!ctx.options().cache_dir.empty()) eo.cache_dir = ctx.options().cache_dir / "hessians";
+        eo.model_fingerprint = model_id["sha256"].get<std::string>() + "/" + c10::toString(ctx.dtype());
+        eo.calibration_fingerprint = tensor_sha256(calib);
+        eo.upstream_spec = c->canonical() + "@" + c->info->version;
+        report = compress_model(*model, calib, *method, eo, ctx);
+      } else {
+        report = compress_model_data_free(*model, *method, ctx);
+      }
+      rec.metrics["bits_per_weight"] = report.bits_per_weight();
+      rec.metrics["params_kept"] = report.params_kept();
+      rec.metrics["compress_s"] = report.compress_s;
+      rec.metrics["calibrate_s"] = report.calibrate_s;
+      rec.details["engine"] = report.to_json();
+    } else {
+      rec.metrics["bits_per_weight"] = CompressedLinear::kValueBits;
+      rec.metrics["params_kept"] = 1.0;
+    }
+
+    model->to(ctx.device(), ctx.dtype());
+    bool first = true;
+    for (const auto& ds : p.get_string_list("datasets")) {
+      const auto& info = text_dataset_info(ds);
+      at::Tensor windows;
+      {
+        auto t = ctx.timer().scope("tokenize");
+        TextSplit split = load_text_split(ds, dd, info.eval_split);
+        std::optional<int64_t> max_w = info.eval_max_windows;
+        if (p.get_int("eval_windows") > 0) max_w = p.get_int("eval_windows");
+        windows = eval_windows(tokenize_split(split, *tok, topts), seqlen, max_w);
+      }
+      PerplexityResult r;
+      {
+        auto t = ctx.timer().scope("eval");
+        r = evaluate_perplexity(*model, windows, p.get_int("eval_batch"), ctx, ds + " ppl");
+      }
+      rec.metrics[ds + "_ppl"] = r.ppl;
+      rec.details["eval"][ds] = {{"windows", r.windows}, {"tokens", r.tokens}, {"seconds", r.seconds}};
+      if (first) rec.metrics["tokens_per_s"] = r.tokens_per_s;
+      first = false;
+    }
+
+    std::vector<double> accs;
+    for (const auto& task : p.get_string_list("zero_shot")) {
+      auto t = ctx.timer().scope("zero_shot");
+      auto reqs = load_mc_task(task, mc_task_file(dd, task), static_cast<size_t>(p.get_int("zero_shot_limit")));
+      ZeroShotOptions zo;
+      zo.max_length = model->config().max_position_embeddings;
+      auto ll = choice_loglikelihoods(*model, *tok, reqs, zo, ctx, task);
+      McScore s = mc_score(reqs, ll);
+      double v = mc_reported(task, s);
+      rec.metrics[task] = v;
+      rec.details["zero_shot"][task] = {{"acc", s.acc}, {"acc_norm", s.acc_norm}, {"docs", s.count},
+                                         {"metric", mc_task_info(task).metric}};
+      accs.push_back(v);
+    }
+    if (!accs.empty()) rec.metrics["zero_shot_avg"] = mc_average(accs);
+    return rec;
+  }
+
+ private:
+  static bool needs_calibration(const Component& c) {
+    auto m = Registry<LayerCompressor>::instance().create(c.method);
+    m->configure(c.params);
+    return m->needs_hessian();
+  }
+
+  static double model_megabytes(CausalLM& model) {
+    double bytes = 0;
+    for (auto& np : model.named_parameters())
+      if (np.tensor && np.tensor->defined()) bytes += static_cast<double>(np.tensor->numel() * np.tensor->element_size());
+    return bytes / (1024.0 * 1024.0);
+  }
+
+  static std::string tensor_sha256(const at::Tensor& t) {
+    at::Tensor c = t.contiguous().to(at::kCPU);
+    return sha256_hex(std::string_view(static_cast<const char*>(c.data_ptr()), c.numel() * c.element_size()));
+  }
+};
+
+}  // namespace
+}  // namespace repro
+
+REPRO_REGISTER_METHOD(Suite, repro::PerplexitySuite);
