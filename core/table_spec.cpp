@@ -179,6 +179,7 @@ TableSpec TableSpec::parse(const Value& root, const std::string& id, const LoadO
     Value::Table suite_table = suite_defaults;
     for (const auto& p : suite.params)
       if (const Value* v = rv.find(p.name)) suite_table[p.name] = *v;
+    if (options.model) suite_table["model"] = Value(*options.model);  // --model wins over the rows
 
     std::vector<ComponentDraft> drafts;
     for (const auto& slot : suite.slots) {

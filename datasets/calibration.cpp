@@ -33,7 +33,7 @@ at::Tensor sample_stream_windows(const at::Tensor& ids, int64_t n, int64_t seqle
   if (numel <= seqlen)
     throw DataError(fmt::format("the training text has {} tokens; calibration windows of seqlen {} need more",
                                 numel, seqlen));
-  at::Tensor starts = at::randint(numel - seqlen + 1, {n}, generator, at::kLong);
+  at::Tensor starts = at::randint(numel - seqlen, {n}, generator, at::kLong);
   // [n, seqlen] gather: start_i + [0, seqlen)
   at::Tensor index = starts.unsqueeze(1) + at::arange(seqlen, at::kLong).unsqueeze(0);
   return flat.index_select(0, index.reshape({-1})).reshape({n, seqlen});
@@ -63,7 +63,7 @@ at::Tensor sample_document_windows(const std::vector<std::string>& documents, co
         ids = &it->second;
       } else if (!short_docs.count(d)) {
         std::vector<int64_t> enc = tokenizer.encode(documents[static_cast<size_t>(d)], add_bos);
-        if (static_cast<int64_t>(enc.size()) >= seqlen)
+        if (static_cast<int64_t>(enc.size()) > seqlen)
           ids = &long_docs.emplace(d, std::move(enc)).first->second;
         else
           short_docs.emplace(d, static_cast<int64_t>(enc.size()));

@@ -82,7 +82,7 @@ std::unique_ptr<CausalLM> load_causal_lm(const fs::path& dir, c10::ScalarType dt
       throw ModelError(fmt::format("{}: tensor '{}' in {} has shape {}, but config.json implies {}", dir.string(), p.name,
                                    reader.file_of(p.name), shape_str(info.shape), shape_str(p.shape)));
     const at::ScalarType stored = to_scalar_type(info.dtype);
-    if (!at::isFloatingType(stored))
+    if (!c10::isFloatingType(stored))
       throw ModelError(fmt::format("{}: tensor '{}' in {} has dtype {}, expected a floating type", dir.string(), p.name,
                                    reader.file_of(p.name), safetensors::dtype_name(info.dtype)));
     *p.tensor = reader.get(p.name).to(device, dtype);

@@ -1,41 +1,72 @@
 #include "models/sentencepiece_tokenizer.h"
 
-#include <sentencepiece_processor.h>
-#include <sentencepiece_trainer.h>
+#include <dlfcn.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <mutex>
 #include <sstream>
-#include <unordered_map>
 
 #include <fmt/format.h>
 
 #include "core/error.h"
 #include "core/store.h"
+#include "models/detail/sentencepiece_shim.h"
+#include "repro_spm_shim_path.h"  // REPRO_SPM_SHIM_PATH: the shim in the build tree (generated)
 
 namespace repro {
+namespace fs = std::filesystem;
+
 namespace {
 
-// Feeds in-memory lines to the trainer.
-class VectorIterator : public sentencepiece::SentenceIterator {
- public:
-  explicit VectorIterator(const std::vector<std::string>& lines) : lines_(lines) {}
-  bool done() const override { return i_ >= lines_.size(); }
-  void Next() override { ++i_; }
-  const std::string& value() const override { return lines_[i_]; }
-  sentencepiece::util::Status status() const override { return sentencepiece::util::Status(); }
+void append_to(void* ctx, const char* data, size_t n) { static_cast<std::string*>(ctx)->append(data, n); }
 
- private:
-  const std::vector<std::string>& lines_;
-  size_t i_ = 0;
-};
+// Opens librepro_spm_shim.so once: $REPRO_SPM_SHIM, the build tree, then beside the executable.
+const ReproSpmApi* open_shim() {
+  std::vector<fs::path> candidates;
+  if (const char* env = std::getenv("REPRO_SPM_SHIM")) candidates.emplace_back(env);
+  candidates.emplace_back(REPRO_SPM_SHIM_PATH);
+  std::error_code ec;
+  const fs::path exe_dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  if (!ec) {
+    candidates.push_back(exe_dir / "librepro_spm_shim.so");
+    candidates.push_back(exe_dir.parent_path() / "lib" / "librepro_spm_shim.so");
+  }
+  std::string tried;
+  for (const fs::path& path : candidates) {
+    if (!fs::exists(path)) continue;
+    // RTLD_DEEPBIND: SentencePiece's bundled protobuf must bind to itself, not to libtorch's.
+    void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+    if (!handle) {
+      tried += fmt::format(" {} ({})", path.string(), ::dlerror());
+      continue;
+    }
+    auto fn = reinterpret_cast<repro_spm_api_fn>(::dlsym(handle, REPRO_SPM_API_SYMBOL));
+    const ReproSpmApi* api = fn ? fn() : nullptr;
+    if (api && api->version == detail::kReproSpmApiVersion) return api;
+    tried += fmt::format(" {} (not a compatible shim)", path.string());
+  }
+  throw NotSupported(fmt::format(
+      "SentencePiece is unavailable: cannot load librepro_spm_shim.so (tried $REPRO_SPM_SHIM, {} and the executable's "
+      "folder{}{})",
+      REPRO_SPM_SHIM_PATH, tried.empty() ? "" : ":", tried));
+}
+
+const ReproSpmApi& spm() {
+  static const ReproSpmApi* api = open_shim();
+  return *api;
+}
 
 }  // namespace
 
 struct SentencePieceTokenizer::Impl {
-  sentencepiece::SentencePieceProcessor sp;
+  void* processor = nullptr;
   std::optional<bool> add_bos_token;
   std::string origin;
+  ~Impl() {
+    if (processor) spm().destroy(processor);
+  }
 };
 
 SentencePieceTokenizer::SentencePieceTokenizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -50,19 +81,24 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::load(const std::
   auto impl = std::make_unique<Impl>();
   impl->origin = model_file.string();
   impl->add_bos_token = add_bos_token;
-  const auto status = impl->sp.LoadFromSerializedProto(ss.str());
-  if (!status.ok())
-    throw DataError(fmt::format("{}: not a SentencePiece model ({})", model_file.string(), status.ToString()));
+  impl->processor = spm().create();
+  const std::string proto = ss.str();
+  std::string err;
+  if (!spm().load(impl->processor, proto.data(), proto.size(), append_to, &err))
+    throw DataError(fmt::format("{}: not a SentencePiece model ({})", model_file.string(), err));
   return std::unique_ptr<SentencePieceTokenizer>(new SentencePieceTokenizer(std::move(impl)));
 }
 
 std::vector<int64_t> SentencePieceTokenizer::encode(std::string_view text, bool add_bos) const {
-  std::vector<int> ids;
-  const auto status = impl_->sp.Encode(std::string(text), &ids);
-  if (!status.ok()) throw DataError(fmt::format("{}: encoding failed ({})", impl_->origin, status.ToString()));
+  std::string bytes, err;
+  if (!spm().encode(impl_->processor, text.data(), text.size(), append_to, &bytes, append_to, &err))
+    throw DataError(fmt::format("{}: encoding failed ({})", impl_->origin, err));
+  std::vector<int> ids(bytes.size() / sizeof(int));
+  if (!ids.empty()) std::memcpy(ids.data(), bytes.data(), ids.size() * sizeof(int));
   std::vector<int64_t> out;
   out.reserve(ids.size() + 1);
-  if (add_bos && impl_->add_bos_token.value_or(true) && impl_->sp.bos_id() >= 0) out.push_back(impl_->sp.bos_id());
+  const auto bos = bos_id();
+  if (add_bos && impl_->add_bos_token.value_or(true) && bos) out.push_back(*bos);
   out.insert(out.end(), ids.begin(), ids.end());
   return out;
 }
@@ -76,27 +112,29 @@ std::string SentencePieceTokenizer::decode(const std::vector<int64_t>& ids) cons
       throw DataError(fmt::format("{}: token id {} is outside the vocabulary [0, {})", impl_->origin, id, n));
     narrow.push_back(static_cast<int>(id));
   }
-  std::string out;
-  const auto status = impl_->sp.Decode(narrow, &out);
-  if (!status.ok()) throw DataError(fmt::format("{}: decoding failed ({})", impl_->origin, status.ToString()));
+  std::string out, err;
+  if (!spm().decode(impl_->processor, narrow.data(), narrow.size(), append_to, &out, append_to, &err))
+    throw DataError(fmt::format("{}: decoding failed ({})", impl_->origin, err));
   return out;
 }
 
-int64_t SentencePieceTokenizer::vocab_size() const { return impl_->sp.GetPieceSize(); }
+int64_t SentencePieceTokenizer::vocab_size() const { return spm().info(impl_->processor, 0); }
 
 std::optional<int64_t> SentencePieceTokenizer::bos_id() const {
-  const int id = impl_->sp.bos_id();
+  const int id = spm().info(impl_->processor, 1);
   return id >= 0 ? std::optional<int64_t>(id) : std::nullopt;
 }
 
 std::optional<int64_t> SentencePieceTokenizer::eos_id() const {
-  const int id = impl_->sp.eos_id();
+  const int id = spm().info(impl_->processor, 2);
   return id >= 0 ? std::optional<int64_t>(id) : std::nullopt;
 }
 
 std::string SentencePieceTokenizer::id_to_piece(int64_t id) const {
   if (id < 0 || id >= vocab_size()) throw DataError(fmt::format("{}: no piece with id {}", impl_->origin, id));
-  return impl_->sp.IdToPiece(static_cast<int>(id));
+  std::string piece;
+  spm().id_to_piece(impl_->processor, static_cast<int>(id), append_to, &piece);
+  return piece;
 }
 
 void train_sentencepiece(const std::vector<std::string>& sentences, const std::filesystem::path& output_model,
@@ -105,7 +143,7 @@ void train_sentencepiece(const std::vector<std::string>& sentences, const std::f
   static std::mutex mutex;
   std::lock_guard<std::mutex> lock(mutex);
   auto b = [](bool v) { return std::string(v ? "true" : "false"); };
-  const std::unordered_map<std::string, std::string> args = {
+  const std::vector<std::pair<std::string, std::string>> args = {
       {"model_type", o.model_type},
       {"vocab_size", std::to_string(o.vocab_size)},
       {"byte_fallback", b(o.byte_fallback)},
@@ -122,13 +160,16 @@ void train_sentencepiece(const std::vector<std::string>& sentences, const std::f
       {"hard_vocab_limit", "true"},
       {"minloglevel", "2"},
   };
-  sentencepiece::SetRandomGeneratorSeed(o.seed);
-  VectorIterator it(sentences);
-  std::string proto;
-  const auto status = sentencepiece::SentencePieceTrainer::Train(args, &it, &proto);
-  if (!status.ok())
-    throw DataError(fmt::format("training SentencePiece for {} failed: {}", output_model.string(), status.ToString()));
-  if (output_model.has_parent_path()) std::filesystem::create_directories(output_model.parent_path());
+  std::vector<const char*> flat;
+  for (const auto& [k, v] : args) flat.push_back(k.c_str()), flat.push_back(v.c_str());
+  std::vector<const char*> lines;
+  std::vector<size_t> lens;
+  for (const std::string& s : sentences) lines.push_back(s.data()), lens.push_back(s.size());
+  std::string proto, err;
+  if (!spm().train(flat.data(), args.size(), lines.data(), lens.data(), lines.size(), o.seed, append_to, &proto,
+                   append_to, &err))
+    throw DataError(fmt::format("training SentencePiece for {} failed: {}", output_model.string(), err));
+  if (output_model.has_parent_path()) fs::create_directories(output_model.parent_path());
   write_file_atomic(output_model, proto);
 }
 

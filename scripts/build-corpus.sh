@@ -26,7 +26,7 @@ OUT=""
 for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     -*) die "unknown option '$arg' (use --force or --help)" ;;
     *) [ -z "$OUT" ] || die "only one OUT_DIR may be given"; OUT=$arg ;;
   esac

@@ -167,3 +167,18 @@ TEST_CASE("text datasets are looked up by name", "[datasets]") {
   }
   CHECK_THROWS_AS(repro::canonical_split("dev"), repro::ConfigError);
 }
+
+TEST_CASE("the built embedded corpus loads and matches its MANIFEST", "[datasets][slow]") {
+  // Needs scripts/build-corpus.sh to have run; passes vacuously (with a warning) otherwise.
+  auto data = repro::test::source_root() / "data";
+  if (!std::filesystem::exists(data / "embedded" / "MANIFEST")) {
+    WARN("data/embedded not built; run scripts/build-corpus.sh");
+    return;
+  }
+  std::string manifest = repro::test::read_text(data / "embedded" / "MANIFEST");
+  for (const char* split : {"train", "validation", "test"}) {
+    auto s = repro::load_text_split("embedded", data, split);
+    CHECK(manifest.find(s.sha256) != std::string::npos);
+    CHECK(s.text.size() > 1000000);
+  }
+}

@@ -1,0 +1,159 @@
+// ALPS (Meng, Behdin, Wang, Mazumder, NeurIPS 2024; mazumder-lab/ALPS): pruning by ADMM in the
+// diagonally scaled space with a support-driven penalty schedule, then a conjugate-gradient
+// back-solve on the final support. specs/sparse_lowrank.md §5.
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "methods/api.h"
+#include "methods/common/admm_schedule.h"
+#include "methods/common/hessian.h"
+#include "methods/common/scaled_hessian.h"
+#include "methods/common/sparsity_pattern.h"
+#include "methods/common/topk.h"
+
+namespace repro {
+namespace {
+
+class Alps final : public LayerCompressor {
+ public:
+  static const MethodInfo& static_info() {
+    static const MethodInfo info = [] {
+      MethodInfo i;
+      i.name = "alps";
+      i.family = LayerCompressor::kFamily;
+      i.summary = "ALPS: ADMM pruning in the scaled space with a rho schedule, then a masked CG back-solve";
+      i.paper = "Meng, Behdin, Wang, Mazumder, NeurIPS 2024, arXiv 2406.07831";
+      i.version = "1";
+      i.params = sparsity_params();
+      for (ParamSpec p : {
+               param_int("max_iter", 300, "maximum ADMM iterations"),
+               param_float("rho0", 0.1, "initial ADMM penalty"),
+               param_float("percdamp", 0.01, "damping: percdamp * mean(diag H) added to the diagonal"),
+               param_bool("hess_diag", false, "also add hess_percdamp * diag(H) (the 3BASiL runs)"),
+               param_float("hess_percdamp", 0.015, "relative diagonal damping when hess_diag is on"),
+               param_int("cg_iters", 10, "conjugate-gradient iterations of the final back-solve (0: none)"),
+               param_float("cg_rtol", 1e-4, "relative residual at which the back-solve stops"),
+           })
+        i.params.push_back(p);
+      return i;
+    }();
+    return info;
+  }
+  const MethodInfo& info() const override { return static_info(); }
+
+  void configure(const Params& params) override {
+    spec_ = sparsity_pattern(params);
+    max_iter_ = params.get_int("max_iter");
+    if (max_iter_ < 0) params.fail("max_iter", "must be >= 0");
+    rho_.rho0 = params.get_float("rho0");
+    if (!(rho_.rho0 > 0)) params.fail("rho0", "must be positive");
+    damping_.percdamp = params.get_float("percdamp");
+    damping_.hess_diag = params.get_bool("hess_diag");
+    damping_.hess_percdamp = params.get_float("hess_percdamp");
+    if (damping_.percdamp < 0 || damping_.hess_percdamp < 0) params.fail("percdamp", "damping must be >= 0");
+    cg_iters_ = params.get_int("cg_iters");
+    if (cg_iters_ < 0) params.fail("cg_iters", "must be >= 0");
+    cg_rtol_ = params.get_float("cg_rtol");
+  }
+
+  CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
+    if (!problem.H.defined())
+      throw DataError(fmt::format("alps: layer '{}' has no Hessian (calibration did not run)", problem.name));
+    at::Tensor W = problem.W.to(at::kFloat);
+    const int64_t out = W.size(0), in = W.size(1);
+    check_pattern_fits(spec_, in, problem.name);
+
+    PreparedHessian h = prepare_hessian(problem.H, damping_, ctx);
+    ScaledHessian sh(h.H);
+    const at::Tensor& Hs = sh.Hs();
+    at::Tensor Z0 = sh.to_scaled(W);    // [in, out]
+    at::Tensor G = at::matmul(Hs, Z0);  // [in, out]
+    const int64_t k = spec_.pattern.nm ? out * in / spec_.pattern.m * spec_.pattern.n : keep_count(out * in, spec_.sparsity);
+
+    at::Tensor D_mask = support(Z0, ctx);
+    at::Tensor D = Z0 * D_mask;
+    const at::Tensor D_init = D, D_init_mask = D_mask;
+    at::Tensor V = at::zeros_like(Z0);
+    at::Tensor Z = Z0;
+    RhoSchedule schedule(rho_);
+    at::Tensor inv = sh.regularized_inverse(schedule.rho());
+    at::Tensor prev_mask = D_mask;
+    int64_t iters = 0;
+    for (int64_t t = 0; t < max_iter_; ++t) {
+      const double rho = schedule.rho();
+      ++iters;
+      // Z = (Hs + rho I)^{-1} (Hs Z0 - V + rho D)
+      Z = at::matmul(inv, (G - V).add_(D, rho));
+      // D = Proj(Z + V / rho)
+      at::Tensor Y = Z + V / rho;
+      D_mask = support(Y, ctx);
+      D = Y.mul_(D_mask);
+      // V += rho (Z - D)
+      V.add_(Z - D, rho);
+      if (!schedule.is_update(t)) continue;
+      const int64_t changes = D_mask.ne(prev_mask).sum().item<int64_t>();
+      RhoSchedule::Action a = schedule.update(t, changes, k);
+      prev_mask = D_mask;
+      if (a == RhoSchedule::Action::Stop) break;
+      if (a == RhoSchedule::Action::Reset) {
+        D = D_init;
+        prev_mask = D_init_mask;
+        V.zero_();
+      }
+      inv = sh.regularized_inverse(schedule.rho());
+    }
+    ctx.count("alps_iterations", iters);
+
+    at::Tensor mask = support(Z, ctx);  // [in, out]
+    at::Tensor S = back_solve(Hs, G, Z * mask, mask);
+    CompressedLinear c;
+    c.set_sparse(sh.from_scaled(S), mask.t());
+    if (spec_.pattern.nm) c.set_pattern(spec_.pattern.n, spec_.pattern.m);
+    return c;
+  }
+
+ private:
+  // Kept entries of a scaled-space matrix Z [in, out]: the global top-k of |Z| (unstructured) or
+  // N of every M consecutive inputs of each output row (N:M, via the mask solver on |Z^T|).
+  at::Tensor support(const at::Tensor& Z, RunContext& ctx) const {
+    if (!spec_.pattern.nm) return topk_mask(Z.abs(), keep_count(Z.numel(), spec_.sparsity));
+    return select_mask(Z.t().abs(), spec_, UnstructuredScope::Layer, ctx).t();
+  }
+
+  // Conjugate gradient on Hs X = G restricted to the support (one independent system per output
+  // column), warm-started at X0. Hs has unit diagonal, so no preconditioner.
+  at::Tensor back_solve(const at::Tensor& Hs, const at::Tensor& G, at::Tensor X, const at::Tensor& mask) const {
+    if (cg_iters_ == 0) return X;
+    at::Tensor Mf = mask.to(at::kFloat);
+    at::Tensor R = (G - at::matmul(Hs, X)).mul_(Mf);
+    const double b_norm = std::max(1e-30, (G * Mf).norm().item<double>());
+    at::Tensor P = R.clone();
+    at::Tensor rs = R.square().sum(0);  // [out]
+    for (int64_t it = 0; it < cg_iters_; ++it) {
+      at::Tensor AP = at::matmul(Hs, P).mul_(Mf);
+      at::Tensor pAp = (P * AP).sum(0);
+      at::Tensor alpha = at::where(pAp > 0, rs / pAp, at::zeros_like(rs));
+      X = X + P * alpha.unsqueeze(0);
+      R = R - AP * alpha.unsqueeze(0);
+      at::Tensor rs_new = R.square().sum(0);
+      if (std::sqrt(rs_new.sum().item<double>()) / b_norm < cg_rtol_) break;
+      at::Tensor beta = at::where(rs > 0, rs_new / rs, at::zeros_like(rs));
+      P = R + P * beta.unsqueeze(0);
+      rs = rs_new;
+    }
+    return X * Mf;
+  }
+
+  SparsitySpec spec_;
+  int64_t max_iter_ = 300;
+  RhoScheduleOptions rho_;  // ALPS defaults: 1.3 / 1.2 / 1.1 every 3 iterations, stop after 30
+  DampingOptions damping_;
+  int64_t cg_iters_ = 10;
+  double cg_rtol_ = 1e-4;
+};
+
+REPRO_REGISTER_METHOD(LayerCompressor, Alps);
+
+}  // namespace
+}  // namespace repro

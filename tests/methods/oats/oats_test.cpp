@@ -1,0 +1,76 @@
+#include <ATen/CPUGeneratorImpl.h>
+
+#include "core/error.h"
+#include "methods/common/layer_error.h"
+#include "methods/common/topk.h"
+#include "tests/catch.h"
+#include "tests/methods/method_test_util.h"
+
+using namespace repro;
+using repro::test::compress;
+
+namespace {
+// W = S0 + U0 V0 with S0 keeping exactly `keep` random entries per row and rank(U0 V0) = r.
+struct Planted {
+  test::LayerFixture f;
+  at::Tensor S0, L0;
+};
+Planted planted(int64_t out, int64_t in, int64_t keep, int64_t r, uint64_t seed) {
+  at::Generator g = at::make_generator<at::CPUGeneratorImpl>(seed);
+  at::Tensor idx = at::rand({out, in}, g, at::kFloat).argsort(int64_t{1}).narrow(1, 0, keep);
+  at::Tensor mask = at::zeros({out, in}, at::kBool).scatter_(1, idx, true);
+  at::Tensor vals = at::randn({out, in}, g, at::kFloat).sign().mul_(at::rand({out, in}, g, at::kFloat).add_(1.0));
+  Planted p;
+  p.S0 = vals * mask;
+  p.L0 = at::matmul(at::randn({out, r}, g, at::kFloat), at::randn({r, in}, g, at::kFloat)).mul_(0.1);
+  p.f.W = p.S0 + p.L0;
+  p.f.X = at::eye(in);
+  p.f.H = at::eye(in);
+  return p;
+}
+}  // namespace
+
+TEST_CASE("oats recovers a planted sparse + low-rank matrix", "[methods][oats]") {
+  for (uint64_t seed : {1, 2, 3}) {
+    Planted p = planted(96, 128, 16, 3, seed);  // 87.5% sparse + rank 3
+    auto c = compress("oats", {{"sparsity", 0.875}, {"rank", 3}, {"iterations", 80}}, p.f);
+    REQUIRE(c.has_sparse());
+    REQUIRE(c.has_low_rank());
+    CHECK(c.U().size(1) == 3);
+    at::Tensor What = c.dense();
+    double rel = ((What - p.f.W).norm() / p.f.W.norm()).item<double>();
+    INFO("seed " << seed << " relative Frobenius error " << rel);
+    CHECK(rel < 1e-3);
+    CHECK(at::equal(c.mask(), p.S0.ne(0)));
+    CHECK(at::allclose(c.sparse_values(), p.S0, 1e-3, 1e-3));
+    CHECK(test::forward_mismatch(c) < 1e-5);
+  }
+}
+
+TEST_CASE("oats: the input scaling Dw; row budget; N:M; dead inputs", "[methods][oats]") {
+  // With a diagonal H the problem is solved on W Dw: scaling H by a constant changes nothing, and
+  // the result is planted-exact again when the planted matrix lives in the scaled space.
+  Planted p = planted(64, 96, 12, 2, 4);
+  at::Tensor d = at::linspace(0.5, 2.0, 96);
+  p.f.H = at::diag(d.square());
+  p.f.W = (p.S0 + p.L0) / d.unsqueeze(0);  // W Dw = S0 + L0
+  auto c = compress("oats", {{"sparsity", 0.875}, {"rank", 2}}, p.f);
+  CHECK(((c.dense() - p.f.W).norm() / p.f.W.norm()).item<double>() < 1e-3);
+  CHECK(c.mask().sum(1).eq(12).all().item<bool>());
+
+  auto f = test::make_layer(48, 64, 5);
+  auto n = compress("oats", {{"pattern", "2:4"}, {"rank", 8}, {"iterations", 10}}, f);
+  CHECK(satisfies_nm(n.mask(), {2, 4}, true));
+  // S + LR beats pure N:M pruning of the same sparse pattern.
+  CHECK(test::rel_error(f, n) < test::rel_error(f, compress("wanda", {{"pattern", "2:4"}}, f)));
+
+  test::FixtureOptions fo;
+  fo.n_dead = 3;
+  auto fd = test::make_layer(32, 64, 6, fo);
+  auto cd = compress("oats", {{"sparsity", 0.5}, {"rank", 4}, {"iterations", 5}}, fd);
+  at::Tensor dead = fd.H.diagonal().eq(0).nonzero().squeeze(1);
+  CHECK(cd.dense().isfinite().all().item<bool>());
+  CHECK(cd.dense().index_select(1, dead).abs().max().item<float>() == 0.0f);
+  CHECK_THROWS_AS(compress("oats", {{"rank", 65}}, fd), NotSupported);
+  CHECK_THROWS_AS(test::make_compressor("oats", {{"rank", 0}}), ConfigError);
+}
