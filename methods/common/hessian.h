@@ -43,11 +43,16 @@ constexpr int kMaxCholeskyRetries = 4;
 // kMaxCholeskyRetries failed retries throws NumericalError naming `what`.
 at::Tensor damped_cholesky(PreparedHessian& h, RunContext& ctx, const std::string& what = "layer");
 
-// GPTQ's "Hinv": the upper-triangular U with U^T U = h.H^{-1}, [in, in] fp32. Row j of U holds the
-// OBS update coefficients of column j given that columns < j are already fixed.
-// Computed as U = P L'^{-1} P with L' = chol(P H P) and P the order-reversing permutation: one
-// Cholesky and one triangular solve instead of GPTQ's chol -> cholesky_inverse -> chol (the same
-// matrix by uniqueness of the Cholesky factor; see reference_inverse_cholesky_upper).
+// The upper-triangular R with h.H = R R^T (a Cholesky factorization in reverse index order:
+// R = P chol(P H P) P, P the order-reversing permutation), [in, in] fp32. It holds everything the
+// OBS sweeps need: GPTQ's Hinv factor is U = R^{-1}, with U_jj = 1 / R_jj (see obs_sweep.h).
+// Retries like damped_cholesky.
+at::Tensor reverse_cholesky_upper(PreparedHessian& h, RunContext& ctx, const std::string& what = "layer");
+
+// GPTQ's "Hinv": the upper-triangular U with U^T U = h.H^{-1}, [in, in] fp32 (row j holds the OBS
+// update coefficients of column j once columns < j are fixed). Computed as R^{-1} from
+// reverse_cholesky_upper: the same matrix as GPTQ's chol -> cholesky_inverse -> chol(upper) by
+// uniqueness of the Cholesky factor, with one factorization instead of two.
 at::Tensor inverse_cholesky_upper(PreparedHessian& h, RunContext& ctx, const std::string& what = "layer");
 
 // The reference construction (chol(H) -> cholesky_inverse -> chol(., upper)), for tests.

@@ -35,35 +35,35 @@ SweepOptions choose_blocking(SweepOptions req, const std::vector<int64_t>& windo
   return o;
 }
 
-void obs_sweep(at::Tensor& Wt, const at::Tensor& U, ColumnRule& rule, SweepOptions req) {
-  REPRO_ASSERT(Wt.dim() == 2 && Wt.is_contiguous() && U.dim() == 2 && U.size(0) == Wt.size(0) &&
-                   U.size(1) == Wt.size(0),
-               "obs_sweep: Wt must be [in, out] contiguous and U [in, in]");
+void obs_sweep(at::Tensor& Wt, at::Tensor R, ColumnRule& rule, SweepOptions req) {
+  REPRO_ASSERT(Wt.dim() == 2 && Wt.is_contiguous() && R.dim() == 2 && R.size(0) == Wt.size(0) &&
+                   R.size(1) == Wt.size(0),
+               "obs_sweep: Wt must be [in, out] contiguous and R [in, in]");
   const SweepOptions o = choose_blocking(req, rule.windows());
   const int64_t in = Wt.size(0), out = Wt.size(1);
-  at::Tensor dinv = U.diagonal().reciprocal();  // [in]
-  at::Tensor Err = at::empty({o.block_size, out}, Wt.options());
+  const at::Tensor d = R.diagonal().reciprocal();  // U_jj
+  at::Tensor C = R.mul_(d.unsqueeze(0));           // C_ij = R_ij / R_jj
+  const at::Tensor W0 = Wt.clone();
+  at::Tensor D = at::empty({o.block_size, out}, Wt.options());  // W0 - Q of the block's columns
 
   for (int64_t i1 = 0; i1 < in; i1 += o.block_size) {
     const int64_t i2 = std::min(i1 + o.block_size, in);
-    rule.begin_block(i1, Wt.narrow(0, i1, i2 - i1), U.diagonal().narrow(0, i1, i2 - i1));
+    rule.begin_block(i1, Wt.narrow(0, i1, i2 - i1), d.narrow(0, i1, i2 - i1));
     for (int64_t s1 = i1; s1 < i2; s1 += o.sub_block) {
       const int64_t s2 = std::min(s1 + o.sub_block, i2);
       for (int64_t j = s1; j < s2; ++j) {
-        at::Tensor w = Wt.select(0, j);
         at::Tensor q = rule.fix(j, Wt.narrow(0, j, in - j));
-        at::Tensor err = Err.select(0, j - i1);
-        at::sub_out(err, w, q).mul_(dinv.select(0, j));
-        if (j + 1 < s2) Wt.narrow(0, j + 1, s2 - j - 1).addr_(U.select(0, j).narrow(0, j + 1, s2 - j - 1), err, 1, -1);
-        w.copy_(q);
+        at::Tensor dj = D.select(0, j - i1);
+        at::sub_out(dj, W0.select(0, j), q);
+        if (j + 1 < s2) Wt.narrow(0, j + 1, s2 - j - 1).addr_(C.select(0, j).narrow(0, j + 1, s2 - j - 1), dj);
+        Wt.select(0, j).copy_(q);
       }
       if (s2 < i2)
-        Wt.narrow(0, s2, i2 - s2)
-            .addmm_(U.narrow(0, s1, s2 - s1).narrow(1, s2, i2 - s2).t(), Err.narrow(0, s1 - i1, s2 - s1), 1, -1);
+        Wt.narrow(0, s2, i2 - s2).addmm_(C.narrow(0, s1, s2 - s1).narrow(1, s2, i2 - s2).t(),
+                                         D.narrow(0, s1 - i1, s2 - s1));
     }
     if (i2 < in)
-      Wt.narrow(0, i2, in - i2)
-          .addmm_(U.narrow(0, i1, i2 - i1).narrow(1, i2, in - i2).t(), Err.narrow(0, 0, i2 - i1), 1, -1);
+      Wt.narrow(0, i2, in - i2).addmm_(C.narrow(0, i1, i2 - i1).narrow(1, i2, in - i2).t(), D.narrow(0, 0, i2 - i1));
   }
 }
 

@@ -1,12 +1,16 @@
 #pragma once
 // The column sweep shared by GPTQ and SparseGPT: fix one input column at a time (round it, prune
-// it, or both) and spread its error over the columns not fixed yet with the OBS update
-//     W[:, j+1:] -= ((w_j - q_j) / U_jj) U[j, j+1:],
-// where U is the upper Cholesky factor of H^-1 (inverse_cholesky_upper). As in the reference
-// implementations the updates are applied lazily, here on two levels: eagerly within a sub-block of
-// a few columns, with one GEMM for the rest of the block after each sub-block, and one GEMM for the
-// rest of the matrix after each block (the "lazy batch" of GPTQ). That reorders the same updates;
-// it changes nothing but rounding.
+// it, or both) and spread its error over the columns not fixed yet (the OBS update).
+//
+// GPTQ writes the update with U, the upper Cholesky factor of H^-1:
+//     W[:, j+1:] -= ((w_j - q_j) / U_jj) U[j, j+1:]          (w_j: the current, updated column).
+// Unrolled, the same recursion reads, with R = U^{-1} (upper, H = R R^T):
+//     W'_j = W_j + sum_{i<j} (W_i - Q_i) R_ij / R_jj          (W_i: the ORIGINAL column),
+// which needs one Cholesky factorization of H (reverse_cholesky_upper) instead of GPTQ's three
+// factorizations (chol, cholesky_inverse, chol). The updates are applied lazily, as in GPTQ's
+// "lazy batch" and on one more level: eagerly within a sub-block of a few columns, one GEMM for the
+// rest of the block after each sub-block, one GEMM for the rest of the matrix after each block.
+// Reordering the same updates changes nothing but rounding.
 //
 // The sweep works on the transposed weights Wt [in, out], so a column is a contiguous row.
 
@@ -28,7 +32,7 @@ class ColumnRule {
   virtual std::vector<int64_t> windows() const { return {}; }
 
   // At the start of each block [i1, i2): the block's current weights Wt_block [i2 - i1, out]
-  // (a view, read-only) and d_block = diag(U)[i1:i2] [i2 - i1].
+  // (a view, read-only) and d_block = diag(U)[i1:i2] = 1 / diag(R)[i1:i2], [i2 - i1].
   virtual void begin_block(int64_t /*i1*/, const at::Tensor& /*Wt_block*/, const at::Tensor& /*d_block*/) {}
 
   // Column j: `ahead` = Wt[j:in] (a view, read-only). ahead[0] is the current column; other rows
@@ -49,7 +53,8 @@ struct SweepOptions {
 SweepOptions choose_blocking(SweepOptions requested, const std::vector<int64_t>& windows);
 
 // Runs the sweep. Wt: [in, out] fp32 contiguous, overwritten by the fixed weights Q^T.
-// U: [in, in] fp32 upper triangular with positive diagonal. Same device.
-void obs_sweep(at::Tensor& Wt, const at::Tensor& U, ColumnRule& rule, SweepOptions opts = {});
+// R: [in, in] fp32 upper triangular with positive diagonal, H = R R^T (reverse_cholesky_upper);
+// consumed: its columns are scaled in place. Same device.
+void obs_sweep(at::Tensor& Wt, at::Tensor R, ColumnRule& rule, SweepOptions opts = {});
 
 }  // namespace repro

@@ -155,11 +155,15 @@ class Gptq final : public LayerCompressor {
       rule.set_dynamic(ng, out, to);
     }
 
-    at::Tensor U = inverse_cholesky_upper(h, ctx, problem.name);
+    at::Tensor R;
+    {
+      auto timer = ctx.timer().scope("factor");
+      R = reverse_cholesky_upper(h, ctx, problem.name);
+    }
     at::Tensor Wt = W.t().contiguous();
     {
-      auto timer = ctx.timer().scope("gptq_sweep");
-      obs_sweep(Wt, U, rule, {block_size_, 16});
+      auto timer = ctx.timer().scope("sweep");
+      obs_sweep(Wt, R, rule, {block_size_, 16});
     }
 
     at::Tensor codes = rule.codes_t().t();

@@ -105,7 +105,7 @@ class SparseGptRule final : public ColumnRule {
  private:
   SparsitySpec spec_;
   SparseGptQuant quant_;
-  at::Tensor d_;  // [in] diag(U)
+  at::Tensor d_;  // [in] diag(U) = 1 / diag(R): the saliency is w^2 / d^2
   RunContext& ctx_;
   at::Tensor mask_t_;   // [in, out] bool, kept entries
   at::Tensor codes_t_;  // [in, out] fp32 codes when quantizing
@@ -172,9 +172,13 @@ class SparseGpt final : public LayerCompressor {
 
     PreparedHessian h = prepare_hessian(problem.H, damping_, ctx);
     W.masked_fill_(h.dead.unsqueeze(0), 0.0);
-    at::Tensor U = inverse_cholesky_upper(h, ctx, problem.name);
+    at::Tensor R;
+    {
+      auto timer = ctx.timer().scope("factor");
+      R = reverse_cholesky_upper(h, ctx, problem.name);
+    }
 
-    SparseGptRule rule(spec_, quant_, U.diagonal().contiguous(), in, out, ctx);
+    SparseGptRule rule(spec_, quant_, R.diagonal().reciprocal(), in, out, ctx);
     if (quant_.on) {
       if (grouped) {
         const int64_t ng = num_groups(in, quant_.group_size);
@@ -185,8 +189,8 @@ class SparseGpt final : public LayerCompressor {
     }
     at::Tensor Wt = W.t().contiguous();
     {
-      auto timer = ctx.timer().scope("sparsegpt_sweep");
-      obs_sweep(Wt, U, rule, {block_size_, 16});
+      auto timer = ctx.timer().scope("sweep");
+      obs_sweep(Wt, R, rule, {block_size_, 16});
     }
 
     at::Tensor mask = rule.mask_t().t();

@@ -55,6 +55,11 @@ TEST_CASE("inverse_cholesky_upper equals GPTQ's chol -> cholesky_inverse -> chol
   // U^T U H = I
   at::Tensor I = at::matmul(at::matmul(U.t(), U).to(at::kDouble), h.H.to(at::kDouble));
   CHECK(at::allclose(I, at::eye(96, at::kDouble), 1e-3, 1e-3));
+  // The reverse factor: H = R R^T, R upper, R^{-1} = U.
+  at::Tensor R = reverse_cholesky_upper(h, ctx);
+  CHECK(at::equal(R, R.triu()));
+  CHECK(at::allclose(at::matmul(R, R.t()), h.H, 1e-4, 1e-4 * h.H.abs().max().item<double>()));
+  CHECK(at::allclose(at::matmul(R, U), at::eye(96), 1e-3, 1e-3));
   // And the lower factor.
   at::Tensor L = damped_cholesky(h, ctx);
   CHECK(at::allclose(at::matmul(L, L.t()), h.H, 1e-4, 1e-4 * h.H.abs().max().item<double>()));
