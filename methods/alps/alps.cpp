@@ -80,7 +80,8 @@ class Alps final : public LayerCompressor {
     at::Tensor inv = sh.regularized_inverse(schedule.rho());
     at::Tensor prev_mask = D_mask;
     int64_t iters = 0;
-    for (int64_t t = 0; t < max_iter_; ++t) {
+    auto progress = ctx.progress("alps " + problem.name, max_iter_);
+    for (int64_t t = 0; t < max_iter_; ++t, progress->advance()) {
       const double rho = schedule.rho();
       ++iters;
       // Z = (Hs + rho I)^{-1} (Hs Z0 - V + rho D)
@@ -103,6 +104,7 @@ class Alps final : public LayerCompressor {
       }
       inv = sh.regularized_inverse(schedule.rho());
     }
+    progress->finish();
     ctx.count("alps_iterations", iters);
 
     at::Tensor mask = support(Z, ctx);  // [in, out]

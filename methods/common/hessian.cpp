@@ -1,5 +1,6 @@
 #include "methods/common/hessian.h"
 
+#include <algorithm>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -9,64 +10,122 @@
 
 namespace repro {
 
+namespace {
+
+// H_source[order][:, order] (reversed: in reverse order) with the diagonal diag + damping, as a new
+// fp32 matrix: the one full copy of H.
+at::Tensor gather(const PreparedHessian& h, bool reversed) {
+  at::Tensor M;
+  if (!h.order.defined()) {
+    M = reversed ? h.source.flip({0, 1}) : h.source.clone();
+  } else {
+    at::Tensor idx = reversed ? h.order.flip(0) : h.order;
+    M = h.source.index_select(0, idx).index_select(1, idx);
+  }
+  M = M.to(at::kFloat).contiguous();
+  at::Tensor d = h.diag + h.damping;
+  M.diagonal().copy_(reversed ? d.flip(0) : d);
+  return M;
+}
+
+// Reverses both dimensions of a square matrix (P M P) in place: for a contiguous matrix that is
+// the reversal of its buffer.
+void reverse_inplace(at::Tensor& M) {
+  if (M.is_cpu() && M.is_contiguous() && M.scalar_type() == at::kFloat) {
+    float* p = M.data_ptr<float>();
+    std::reverse(p, p + M.numel());
+  } else {
+    M = M.flip({0, 1}).contiguous();
+  }
+}
+
+// Lower Cholesky factor of M, in M's memory when ATen allows it. Returns the status (0 = success).
+int64_t cholesky_inplace(at::Tensor& M) {
+  at::Tensor info = at::empty({}, M.options().dtype(at::kInt));
+  try {
+    at::linalg_cholesky_ex_out(M, info, M, /*upper=*/false, /*check_errors=*/false);
+  } catch (const c10::Error&) {
+    auto [L, inf] = at::linalg_cholesky_ex(M, false, false);
+    M = L;
+    info = inf;
+  }
+  // One host sync per factorization (not per column): the only way to learn about failure.
+  if (info.item<int64_t>() != 0) return 1;
+  return M.isfinite().all().item<bool>() ? 0 : 1;
+}
+
+[[noreturn]] void give_up(const PreparedHessian& h, const std::string& what) {
+  throw NumericalError(fmt::format(
+      "Cholesky factorization of the Hessian of {} failed after {} retries with 10x more damping each "
+      "(damping now {:.3g} x mean diag); the Hessian is not positive definite (NaN/Inf inputs?)",
+      what, kMaxCholeskyRetries, (h.damping.mean() / h.diag.mean()).item<double>()));
+}
+
+void raise_damping(PreparedHessian& h, RunContext& ctx, const std::string& what) {
+  ctx.count("cholesky_retries");
+  ctx.log().warn("Cholesky of the Hessian of {} failed; retrying with 10x damping", what);
+  h.damping.mul_(10.0);
+}
+
+}  // namespace
+
 PreparedHessian prepare_hessian(const at::Tensor& H, const DampingOptions& opts, RunContext& ctx) {
   if (!H.defined() || H.dim() != 2 || H.size(0) != H.size(1))
     throw DataError(fmt::format("Hessian must be a square [in, in] matrix, got [{}]",
                                 H.defined() ? fmt::format("{}", fmt::join(H.sizes(), ", ")) : "undefined"));
   PreparedHessian h;
-  h.base = H.to(at::kFloat).clone();
-  at::Tensor diag = h.base.diagonal();
+  h.source = H;
+  at::Tensor diag = H.diagonal().to(at::kFloat);
   h.dead = diag.eq(0);
-  // diag(H)_j == 0 -> H_jj = 1 (in place through the diagonal view).
-  diag.masked_fill_(h.dead, 1.0);
+  h.diag = diag.masked_fill(h.dead, 1.0);  // diag(H)_j == 0 -> H_jj = 1
   h.n_dead = h.dead.sum().item<int64_t>();
   if (h.n_dead) ctx.count("dead_inputs", h.n_dead);
-
-  h.damping = at::full_like(diag, 0.0).add_(diag.mean().mul(opts.percdamp));
-  if (opts.hess_diag) h.damping.add_(diag, opts.hess_percdamp);
-  h.H = h.base.clone();
-  h.H.diagonal().add_(h.damping);
+  h.damping = at::zeros_like(h.diag).add_(h.diag.mean().mul(opts.percdamp));
+  if (opts.hess_diag) h.damping.add_(h.diag, opts.hess_percdamp);
+  h.H = gather(h, /*reversed=*/false);
   return h;
 }
 
-namespace {
+void permute_hessian(PreparedHessian& h, const at::Tensor& perm) {
+  h.order = h.order.defined() ? h.order.index_select(0, perm) : perm;
+  h.diag = h.diag.index_select(0, perm);
+  h.damping = h.damping.index_select(0, perm);
+  h.dead = h.dead.index_select(0, perm);
+  h.H = at::Tensor();  // free the old copy first
+  h.H = gather(h, /*reversed=*/false);
+}
 
-// One factorization attempt per damping level; `factor` runs on h.H and returns (L, info).
-template <class Factor>
-at::Tensor with_retries(PreparedHessian& h, RunContext& ctx, const std::string& what, Factor factor) {
+at::Tensor damped_cholesky(PreparedHessian& h, RunContext& ctx, const std::string& what) {
+  if (!h.H.defined()) h.H = gather(h, false);
   for (int attempt = 0;; ++attempt) {
-    std::tuple<at::Tensor, at::Tensor> r = factor(h.H);
-    const at::Tensor& L = std::get<0>(r);
-    const at::Tensor& info = std::get<1>(r);
-    // One host sync per factorization (not per column): the only way to learn about failure.
-    bool ok = info.item<int64_t>() == 0 && L.isfinite().all().item<bool>();
-    if (ok) return L;
-    if (attempt == kMaxCholeskyRetries)
-      throw NumericalError(fmt::format(
-          "Cholesky factorization of the Hessian of {} failed after {} retries with 10x more damping each "
-          "(damping now {:.3g} x mean diag); the Hessian is not positive definite (NaN/Inf inputs?)",
-          what, kMaxCholeskyRetries,
-          (h.damping.mean() / h.base.diagonal().mean()).item<double>()));
-    ctx.count("cholesky_retries");
-    ctx.log().warn("Cholesky of the Hessian of {} failed; retrying with 10x damping", what);
+    auto [L, info] = at::linalg_cholesky_ex(h.H, false, false);
+    if (info.item<int64_t>() == 0 && L.isfinite().all().item<bool>()) return L;
+    if (attempt == kMaxCholeskyRetries) give_up(h, what);
     at::Tensor extra = h.damping * 9.0;  // damping -> 10 * damping
-    h.damping.mul_(10.0);
+    raise_damping(h, ctx, what);
     h.H.diagonal().add_(extra);
   }
 }
 
-}  // namespace
-
-at::Tensor damped_cholesky(PreparedHessian& h, RunContext& ctx, const std::string& what) {
-  return with_retries(h, ctx, what, [](const at::Tensor& H) { return at::linalg_cholesky_ex(H, false, false); });
-}
-
 at::Tensor reverse_cholesky_upper(PreparedHessian& h, RunContext& ctx, const std::string& what) {
   // P H P is H with the index order reversed; P L P is upper triangular when L is lower.
-  at::Tensor Lr = with_retries(h, ctx, what, [](const at::Tensor& H) {
-    return at::linalg_cholesky_ex(H.flip({0, 1}), false, false);
-  });
-  return Lr.flip({0, 1}).contiguous();
+  at::Tensor M;
+  if (h.H.defined()) {
+    M = std::move(h.H);
+    h.H = at::Tensor();
+    reverse_inplace(M);
+  } else {
+    M = gather(h, /*reversed=*/true);
+  }
+  for (int attempt = 0;; ++attempt) {
+    if (cholesky_inplace(M) == 0) break;
+    if (attempt == kMaxCholeskyRetries) give_up(h, what);
+    raise_damping(h, ctx, what);
+    M = at::Tensor();
+    M = gather(h, /*reversed=*/true);
+  }
+  reverse_inplace(M);
+  return M;
 }
 
 at::Tensor inverse_cholesky_upper(PreparedHessian& h, RunContext& ctx, const std::string& what) {

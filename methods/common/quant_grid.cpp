@@ -1,5 +1,6 @@
 #include "methods/common/quant_grid.h"
 
+#include <cmath>
 #include <limits>
 
 #include "core/error.h"
@@ -78,6 +79,42 @@ at::Tensor dequantize_codes(const at::Tensor& codes, const at::Tensor& scale, co
 
 at::Tensor fake_quantize(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zero, int64_t maxq) {
   return dequantize_codes(quantize_codes(x, scale, zero, maxq), scale, zero);
+}
+
+namespace {
+template <class Code>
+void quantize_slice_cpu(const float* xp, const float* sp, const float* zp, float hi, Code* cp, float* qp, int64_t n) {
+  for (int64_t k = 0; k < n; ++k) {
+    // The same float operations as quantize_codes/dequantize_codes: round(x / s) + z, clamp.
+    float c = std::nearbyint(xp[k] / sp[k]) + zp[k];
+    c = c < 0.0f ? 0.0f : (c > hi ? hi : c);
+    cp[k] = static_cast<Code>(c);
+    qp[k] = (c - zp[k]) * sp[k];
+  }
+}
+}  // namespace
+
+void quantize_slice(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zero, int64_t maxq,
+                    at::Tensor& codes_out, at::Tensor& q_out) {
+  auto f32 = [](const at::Tensor& t) { return t.is_cpu() && t.scalar_type() == at::kFloat && t.is_contiguous(); };
+  const bool codes_ok = codes_out.is_cpu() && codes_out.is_contiguous() &&
+                        (codes_out.scalar_type() == at::kFloat || codes_out.scalar_type() == at::kByte);
+  if (f32(x) && f32(scale) && f32(zero) && f32(q_out) && codes_ok) {
+    const int64_t n = x.numel();
+    REPRO_ASSERT(scale.numel() == n && zero.numel() == n && codes_out.numel() == n && q_out.numel() == n,
+                 "quantize_slice: sizes");
+    const float hi = static_cast<float>(maxq);
+    if (codes_out.scalar_type() == at::kByte)
+      quantize_slice_cpu(x.data_ptr<float>(), scale.data_ptr<float>(), zero.data_ptr<float>(), hi,
+                         codes_out.data_ptr<uint8_t>(), q_out.data_ptr<float>(), n);
+    else
+      quantize_slice_cpu(x.data_ptr<float>(), scale.data_ptr<float>(), zero.data_ptr<float>(), hi,
+                         codes_out.data_ptr<float>(), q_out.data_ptr<float>(), n);
+    return;
+  }
+  at::Tensor c = quantize_codes(x, scale, zero, maxq);
+  codes_out.copy_(c);
+  q_out.copy_(dequantize_codes(c, scale, zero));
 }
 
 int64_t num_groups(int64_t in, int64_t group_size) {

@@ -42,6 +42,14 @@ at::Tensor dequantize_codes(const at::Tensor& codes, const at::Tensor& scale, co
 // dequantize_codes(quantize_codes(x)).
 at::Tensor fake_quantize(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zero, int64_t maxq);
 
+// Quantizes one slice: codes_out = quantize_codes(x, scale, zero, maxq), q_out = the dequantized
+// values. x, scale, zero, q_out: [n] fp32, codes_out: [n] fp32 or uint8, same device; the outputs
+// are written in place (q_out may alias x).
+// One fused loop on CPU (the per-column step of GPTQ/SparseGPT), ATen ops elsewhere; both round
+// half to even and give identical results.
+void quantize_slice(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& zero, int64_t maxq,
+                    at::Tensor& codes_out, at::Tensor& q_out);
+
 // Number of groups of `group_size` input columns (-1 or >= in: one group).
 int64_t num_groups(int64_t in, int64_t group_size);
 

@@ -2,6 +2,8 @@
 // spread its rounding error over the remaining columns with the inverse-Hessian Cholesky factor.
 // specs/quantization.md §3.2.
 
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "core/error.h"
@@ -18,7 +20,11 @@ namespace {
 class GptqRule final : public ColumnRule {
  public:
   GptqRule(const QuantGridOptions& opts, int64_t in, int64_t out, int64_t group_size, const at::TensorOptions& to)
-      : opts_(opts), maxq_(opts.maxq()), group_size_(group_size), codes_t_(at::empty({in, out}, to)) {}
+      : opts_(opts),
+        maxq_(opts.maxq()),
+        group_size_(group_size),
+        codes_t_(at::empty({in, out}, to.dtype(at::kByte))),
+        q_(at::empty({out}, to)) {}
 
   // Fixed grids: scale_t, zero_t [n_groups, out]; column j uses row col_group[j].
   void set_fixed(at::Tensor scale_t, at::Tensor zero_t, std::vector<int64_t> col_group) {
@@ -55,8 +61,8 @@ class GptqRule final : public ColumnRule {
       z = zero_t_.select(0, col_group_[j]);
     }
     at::Tensor codes = codes_t_.select(0, j);
-    codes.copy_(quantize_codes(ahead.select(0, 0), s, z, maxq_));
-    return dequantize_codes(codes, s, z);
+    quantize_slice(ahead.select(0, 0), s, z, maxq_, codes, q_);
+    return q_;  // read by the sweep before the next call
   }
 
   const at::Tensor& codes_t() const { return codes_t_; }
@@ -68,7 +74,8 @@ class GptqRule final : public ColumnRule {
   int64_t maxq_;
   int64_t group_size_;
   bool dynamic_ = false;
-  at::Tensor codes_t_;  // [in, out] fp32 integer-valued, sweep order
+  at::Tensor codes_t_;  // [in, out] uint8, sweep order
+  at::Tensor q_;        // [out] the fixed column
   at::Tensor scale_t_, zero_t_;
   std::vector<int64_t> col_group_;
 };
@@ -117,7 +124,7 @@ class Gptq final : public LayerCompressor {
   CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
     if (!problem.H.defined())
       throw DataError(fmt::format("gptq: layer '{}' has no Hessian (calibration did not run)", problem.name));
-    at::Tensor W = problem.W.to(at::kFloat).clone();
+    const at::Tensor W = problem.W.to(at::kFloat);
     const int64_t out = W.size(0), in = W.size(1);
     const int64_t ng = num_groups(in, group_size_);
     const bool grouped = ng > 1;
@@ -128,21 +135,24 @@ class Gptq final : public LayerCompressor {
     GridParams channel;
     if (!grouped) channel = fit_grid(W, opts_);
 
+    std::optional<PhaseTimer::Scope> prep_timer;
+    prep_timer.emplace(ctx.timer(), "prepare");
     PreparedHessian h = prepare_hessian(problem.H, damping_, ctx);
-    W.masked_fill_(h.dead.unsqueeze(0), 0.0);
 
     GridParams fixed;
-    if (grouped && static_groups_) fixed = fit_group_grids(W, opts_, group_size_);  // [out, ng]
+    if (grouped && static_groups_) fixed = fit_group_grids(W.masked_fill(h.dead.unsqueeze(0), 0.0), opts_, group_size_);
 
-    at::Tensor perm, invperm;
+    // The sweep runs on W^T [in, out] in sweep order, dead inputs zeroed.
+    at::Tensor perm, invperm, Wt;
     if (act_order_) {
-      perm = at::argsort(h.base.diagonal(), /*dim=*/int64_t{0}, /*descending=*/true);
+      perm = at::argsort(h.diag, /*dim=*/int64_t{0}, /*descending=*/true);
       invperm = at::argsort(perm);
-      W = W.index_select(1, perm);
-      h.H = h.H.index_select(0, perm).index_select(1, perm);
-      h.base = h.base.index_select(0, perm).index_select(1, perm);
-      h.damping = h.damping.index_select(0, perm);
+      permute_hessian(h, perm);
+      Wt = W.t().index_select(0, perm);
+    } else {
+      Wt = W.t().contiguous();
     }
+    Wt.masked_fill_(h.dead.unsqueeze(1), 0.0);
 
     if (!grouped) {
       rule.set_fixed(channel.scale.unsqueeze(0), channel.zero.unsqueeze(0), std::vector<int64_t>(in, 0));
@@ -155,15 +165,21 @@ class Gptq final : public LayerCompressor {
       rule.set_dynamic(ng, out, to);
     }
 
+    prep_timer.reset();
     at::Tensor R;
     {
       auto timer = ctx.timer().scope("factor");
-      R = reverse_cholesky_upper(h, ctx, problem.name);
+      R = reverse_cholesky_upper(h, ctx, problem.name);  // consumes h.H
     }
-    at::Tensor Wt = W.t().contiguous();
     {
       auto timer = ctx.timer().scope("sweep");
-      obs_sweep(Wt, R, rule, {block_size_, 16});
+      // Original rows come from W itself: no second [in, out] copy.
+      at::Tensor dead = h.dead;
+      auto original = [&](int64_t i1, int64_t n) {
+        at::Tensor rows = perm.defined() ? W.t().index_select(0, perm.narrow(0, i1, n)) : W.t().narrow(0, i1, n).contiguous();
+        return rows.masked_fill_(dead.narrow(0, i1, n).unsqueeze(1), 0.0);
+      };
+      obs_sweep(Wt, R, rule, {block_size_, 16}, original);
     }
 
     at::Tensor codes = rule.codes_t().t();

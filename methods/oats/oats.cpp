@@ -56,13 +56,15 @@ class Oats final : public LayerCompressor {
 
     at::Tensor Sp = at::zeros_like(Ws), mask;
     TruncatedSvd svd;
-    for (int64_t it = 0; it < iterations_; ++it) {
+    auto progress = ctx.progress("oats " + problem.name, iterations_);
+    for (int64_t it = 0; it < iterations_; ++it, progress->advance()) {
       svd = truncated_svd(Ws - Sp, rank_);
       at::Tensor Lp = at::matmul(svd.U * svd.S.unsqueeze(0), svd.Vh);
       at::Tensor R = Ws - Lp;
       mask = select_mask(R.abs(), spec_, UnstructuredScope::Row, ctx);
       Sp = R.mul_(mask);
     }
+    progress->finish();
     LowRankFactors lr = balanced_factors(svd);
     CompressedLinear c;
     c.set_sparse(Sp * dw_inv.unsqueeze(0), mask);

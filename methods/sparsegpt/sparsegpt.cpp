@@ -2,6 +2,8 @@
 // and spread the pruning error over the remaining columns with the inverse-Hessian Cholesky factor,
 // optionally quantizing the kept weights in the same sweep. specs/sparse_lowrank.md §6.
 
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "core/error.h"
@@ -31,7 +33,8 @@ class SparseGptRule final : public ColumnRule {
       : spec_(spec), quant_(quant), d_(U_diag), ctx_(ctx) {
     const at::TensorOptions to = U_diag.options();
     mask_t_ = at::empty({in, out}, to.dtype(at::kBool));
-    if (quant_.on) codes_t_ = at::empty({in, out}, to);
+    q_ = at::empty({out}, to);
+    if (quant_.on) codes_t_ = at::empty({in, out}, to.dtype(at::kByte));
   }
 
   // Quantization grids: fixed [1, out] per channel, or dynamic [n_groups, out].
@@ -73,8 +76,8 @@ class SparseGptRule final : public ColumnRule {
                             : solve_mask(score.contiguous(), spec_.pattern.nm_pattern(), spec_.mask_solver, ctx_);
       mask_t_.narrow(0, j, M).copy_(keep.t());
     }
-    at::Tensor q = ahead.select(0, 0).mul(mask_t_.select(0, j));
-    if (!quant_.on) return q;
+    at::mul_out(q_, ahead.select(0, 0), mask_t_.select(0, j));
+    if (!quant_.on) return q_;
     at::Tensor s, z;
     if (dynamic_) {
       const int64_t g = j / quant_.group_size;
@@ -93,8 +96,8 @@ class SparseGptRule final : public ColumnRule {
       z = zero_t_.select(0, 0);
     }
     at::Tensor codes = codes_t_.select(0, j);
-    codes.copy_(quantize_codes(q, s, z, quant_.opts.maxq()));
-    return dequantize_codes(codes, s, z);
+    quantize_slice(q_, s, z, quant_.opts.maxq(), codes, q_);
+    return q_;  // read by the sweep before the next call
   }
 
   const at::Tensor& mask_t() const { return mask_t_; }
@@ -108,7 +111,8 @@ class SparseGptRule final : public ColumnRule {
   at::Tensor d_;  // [in] diag(U) = 1 / diag(R): the saliency is w^2 / d^2
   RunContext& ctx_;
   at::Tensor mask_t_;   // [in, out] bool, kept entries
-  at::Tensor codes_t_;  // [in, out] fp32 codes when quantizing
+  at::Tensor codes_t_;  // [in, out] uint8 codes when quantizing
+  at::Tensor q_;        // [out] the fixed column
   at::Tensor scale_t_, zero_t_;
   bool dynamic_ = false;
 };
@@ -161,7 +165,7 @@ class SparseGpt final : public LayerCompressor {
   CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
     if (!problem.H.defined())
       throw DataError(fmt::format("sparsegpt: layer '{}' has no Hessian (calibration did not run)", problem.name));
-    at::Tensor W = problem.W.to(at::kFloat).clone();
+    const at::Tensor W = problem.W.to(at::kFloat);
     const int64_t out = W.size(0), in = W.size(1);
     check_pattern_fits(spec_, in, problem.name);
     const bool grouped = quant_.on && num_groups(in, quant_.group_size) > 1;
@@ -170,12 +174,17 @@ class SparseGpt final : public LayerCompressor {
     GridParams channel;
     if (quant_.on && !grouped) channel = fit_grid(W, quant_.opts);
 
+    std::optional<PhaseTimer::Scope> prep_timer;
+    prep_timer.emplace(ctx.timer(), "prepare");
     PreparedHessian h = prepare_hessian(problem.H, damping_, ctx);
-    W.masked_fill_(h.dead.unsqueeze(0), 0.0);
+    // The sweep runs on W^T [in, out], dead inputs zeroed.
+    at::Tensor Wt = W.t().contiguous();
+    Wt.masked_fill_(h.dead.unsqueeze(1), 0.0);
+    prep_timer.reset();
     at::Tensor R;
     {
       auto timer = ctx.timer().scope("factor");
-      R = reverse_cholesky_upper(h, ctx, problem.name);
+      R = reverse_cholesky_upper(h, ctx, problem.name);  // consumes h.H
     }
 
     SparseGptRule rule(spec_, quant_, R.diagonal().reciprocal(), in, out, ctx);
@@ -187,10 +196,13 @@ class SparseGpt final : public LayerCompressor {
         rule.set_grids(channel.scale.unsqueeze(0), channel.zero.unsqueeze(0), false);
       }
     }
-    at::Tensor Wt = W.t().contiguous();
     {
       auto timer = ctx.timer().scope("sweep");
-      obs_sweep(Wt, R, rule, {block_size_, 16});
+      // Original rows come from W itself: no second [in, out] copy.
+      auto original = [&](int64_t i1, int64_t n) {
+        return W.t().narrow(0, i1, n).contiguous().masked_fill_(h.dead.narrow(0, i1, n).unsqueeze(1), 0.0);
+      };
+      obs_sweep(Wt, R, rule, {block_size_, 16}, original);
     }
 
     at::Tensor mask = rule.mask_t().t();

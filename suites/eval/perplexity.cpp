@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include <ATen/core/grad_mode.h>
+#include <spdlog/spdlog.h>
 
 #include "core/error.h"
 #include "core/timing.h"

@@ -30,7 +30,7 @@ TEST_CASE("prepare_hessian repairs dead inputs and damps relative to mean(diag H
   diag.masked_fill_(h.dead, 1.0);
   const double damp = 0.01 * diag.mean().item<double>();
   CHECK(at::allclose(h.H.diagonal(), diag + damp));
-  CHECK(at::allclose(h.base.diagonal(), diag));
+  CHECK(at::allclose(h.diag, diag));
   // Off-diagonal entries are untouched.
   at::Tensor off = 1 - at::eye(64);
   CHECK(at::equal(h.H * off, f.H * off));
@@ -47,22 +47,29 @@ TEST_CASE("inverse_cholesky_upper equals GPTQ's chol -> cholesky_inverse -> chol
   auto f = test::make_layer(8, 96, 2);
   RunContext ctx = make_ctx();
   PreparedHessian h = prepare_hessian(f.H, {}, ctx);
+  at::Tensor Hd = h.H.clone();
+  at::Tensor ref = reference_inverse_cholesky_upper(Hd);
   at::Tensor U = inverse_cholesky_upper(h, ctx);
-  at::Tensor ref = reference_inverse_cholesky_upper(h.H);
+  CHECK_FALSE(h.H.defined());  // consumed
   CHECK(at::equal(U, U.triu()));
   CHECK((U.diagonal() > 0).all().item<bool>());
   CHECK(at::allclose(U, ref, 1e-3, 1e-4 * ref.abs().max().item<double>()));
   // U^T U H = I
-  at::Tensor I = at::matmul(at::matmul(U.t(), U).to(at::kDouble), h.H.to(at::kDouble));
+  at::Tensor I = at::matmul(at::matmul(U.t(), U).to(at::kDouble), Hd.to(at::kDouble));
   CHECK(at::allclose(I, at::eye(96, at::kDouble), 1e-3, 1e-3));
   // The reverse factor: H = R R^T, R upper, R^{-1} = U.
-  at::Tensor R = reverse_cholesky_upper(h, ctx);
+  at::Tensor R = reverse_cholesky_upper(h, ctx);  // rebuilds H from the source
   CHECK(at::equal(R, R.triu()));
-  CHECK(at::allclose(at::matmul(R, R.t()), h.H, 1e-4, 1e-4 * h.H.abs().max().item<double>()));
+  CHECK(at::allclose(at::matmul(R, R.t()), Hd, 1e-4, 1e-4 * Hd.abs().max().item<double>()));
   CHECK(at::allclose(at::matmul(R, U), at::eye(96), 1e-3, 1e-3));
-  // And the lower factor.
+  // And the lower factor (rebuilt H, kept).
   at::Tensor L = damped_cholesky(h, ctx);
-  CHECK(at::allclose(at::matmul(L, L.t()), h.H, 1e-4, 1e-4 * h.H.abs().max().item<double>()));
+  CHECK(at::allclose(h.H, Hd));
+  CHECK(at::allclose(at::matmul(L, L.t()), Hd, 1e-4, 1e-4 * Hd.abs().max().item<double>()));
+  // Act-order permutation.
+  at::Tensor perm = at::randperm(96, at::kLong);
+  permute_hessian(h, perm);
+  CHECK(at::allclose(h.H, Hd.index_select(0, perm).index_select(1, perm)));
   CHECK(ctx.counter("cholesky_retries") == 0);
 }
 
@@ -83,10 +90,11 @@ TEST_CASE("damped_cholesky retries an indefinite H with 10x damping and counts i
   CHECK(ctx.counter("cholesky_retries") == 2);
   CHECK(at::allclose(h.damping, at::full({n}, mean_diag, at::kFloat), 1e-4));
   CHECK(at::allclose(at::matmul(L, L.t()), h.H, 1e-4, 1e-4));
-  // The inverse factor goes through the same retry path.
+  // The reverse factor goes through the same retry path (rebuilding the consumed H).
   PreparedHessian h2 = prepare_hessian(H, {}, ctx);
-  inverse_cholesky_upper(h2, ctx);
+  at::Tensor R = reverse_cholesky_upper(h2, ctx);
   CHECK(ctx.counter("cholesky_retries") == 4);
+  CHECK(at::allclose(at::matmul(R, R.t()), h.H, 1e-4, 1e-4));
 }
 
 TEST_CASE("damped_cholesky gives up with NumericalError on a hopeless H", "[methods][hessian]") {

@@ -50,11 +50,13 @@ TEST_CASE("choose_blocking serves every window", "[methods][obs]") {
   chk({128, 16}, {4}, 128, 16);
   chk({128, 16}, {128}, 128, 16);
   chk({128, 16}, {4, 128}, 128, 16);
-  chk({128, 16}, {256}, 128, 16);   // windows start at block starts
-  chk({128, 16}, {96}, 96, 16);     // 96 = 6 * 16
+  chk({128, 16}, {256}, 256, 16);  // a window never spans two blocks
+  chk({128, 16}, {96}, 96, 16);    // 96 = 6 * 16
   chk({128, 16}, {3}, 126, 1);
   chk({100, 16}, {}, 100, 4);
   chk({128, 16}, {32}, 128, 16);
+  chk({128, 16}, {3, 4}, 120, 1);
+  CHECK_THROWS_AS(choose_blocking({128, 16}, {1 << 15}), NotSupported);
 }
 
 TEST_CASE("the blocked sweep with R equals the textbook GPTQ sweep with U = R^-1", "[methods][obs]") {
@@ -68,7 +70,7 @@ TEST_CASE("the blocked sweep with R equals the textbook GPTQ sweep with U = R^-1
       RecordingRule a(w), b(w);
       at::Tensor ref = naive_sweep(f.W.t().contiguous(), U, a);
       at::Tensor Wt = f.W.t().contiguous();
-      obs_sweep(Wt, R.clone(), b, o);
+      obs_sweep(Wt, R, b, o);
       CHECK(at::allclose(Wt, ref, 1e-4, 1e-5));
       REQUIRE(a.seen.size() == b.seen.size());
       for (size_t i = 0; i < a.seen.size(); ++i) {
