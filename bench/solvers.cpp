@@ -46,6 +46,7 @@ struct Solver {
 const std::vector<Solver> kSolvers = {
     {"rtn", "rtn", {{"bits", 4}, {"group_size", 128}}},
     {"gptq", "gptq", {{"bits", 4}, {"group_size", 128}}},
+    {"gptq_channel", "gptq", {{"bits", 4}, {"group_size", -1}}},
     {"magnitude", "magnitude", {{"sparsity", 0.5}}},
     {"wanda", "wanda", {{"sparsity", 0.5}}},
     {"sparsegpt", "sparsegpt", {{"sparsity", 0.5}}},

@@ -1,6 +1,7 @@
 #include "core/table_spec.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include <fmt/format.h>
@@ -308,8 +309,10 @@ TableSpec TableSpec::parse(const Value& root, const std::string& id, const LoadO
         for (const auto& [k, v] : row.sweep) kv.push_back(k + "=" + v);
         row.display += " [" + join(kv, ", ") + "]";
       }
-      for (const auto& [m, v] : paper_raw)
-        row.paper[m] = v.is_array() ? v.as_array()[pick[0]].as_float() : v.as_float();
+      for (const auto& [m, v] : paper_raw) {
+        double pv = v.is_array() ? v.as_array()[pick[0]].as_float() : v.as_float();
+        if (!std::isnan(pv)) row.paper[m] = pv;  // nan: the paper has no number for this cell
+      }
       row.paper_uncertain = uncertain;
       row.note = note;
       row.index = t.rows.size();

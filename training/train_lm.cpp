@@ -20,8 +20,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-nlohmann::json options_json(const TrainOptions& o) {
-  return {{"seqlen", o.seqlen}, {"batch_size", o.batch_size}, {"steps", o.steps}, {"warmup", o.warmup},
+// What a checkpoint must match to be resumed: the options and the architecture.
+nlohmann::json options_json(const TrainOptions& o, const CausalLM& model) {
+  return {{"model", model.config().to_json()}, {"seqlen", o.seqlen}, {"batch_size", o.batch_size}, {"steps", o.steps}, {"warmup", o.warmup},
           {"lr", o.lr}, {"min_lr", o.min_lr}, {"weight_decay", o.weight_decay}, {"grad_clip", o.grad_clip},
           {"seed", o.seed}};
 }
@@ -106,7 +107,7 @@ TrainResult train_causal_lm(CausalLM& model, const at::Tensor& train_ids, const 
   if (fs::exists(state_path)) {
     std::ifstream in(state_path);
     nlohmann::json st = nlohmann::json::parse(in);
-    if (st.at("options") != options_json(o))
+    if (st.at("options") != options_json(o, model))
       throw ConfigError(fmt::format("{} holds a checkpoint made with other options ({}); remove {} to start over",
                                     work_dir.string(), st.at("options").dump(), (work_dir / "checkpoint").string()));
     SafetensorsFile weights(work_dir / "checkpoint" / "model.safetensors");
@@ -139,7 +140,7 @@ TrainResult train_causal_lm(CausalLM& model, const at::Tensor& train_ids, const 
     for (auto& [n, t] : opt.state()) m.emplace_back(n, t);
     save_safetensors(work_dir / "checkpoint" / "model.safetensors", w, {});
     save_safetensors(work_dir / "checkpoint" / "optimizer.safetensors", m, {});
-    nlohmann::json st = {{"step", step}, {"options", options_json(o)}, {"elapsed_s", elapsed_before + clock.seconds()}};
+    nlohmann::json st = {{"step", step}, {"options", options_json(o, model)}, {"elapsed_s", elapsed_before + clock.seconds()}};
     write_file_atomic(state_path, st.dump(2));
   };
 

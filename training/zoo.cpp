@@ -38,7 +38,7 @@ std::map<std::string, ZooRecipe> make_recipes() {
     z.name = "micro";
     z.purpose = "about 1M parameters; trains on a CPU in minutes; used by tests and quick checks";
     z.tokenizer_vocab = 2048;
-    z.config = base_config(z.tokenizer_vocab, 128, 2, 4, 2, 352);
+    z.config = base_config(z.tokenizer_vocab, 128, 2, 4, 2, 384);
     z.train.seqlen = 256;
     z.train.batch_size = 16;
     z.train.steps = 600;
@@ -56,7 +56,7 @@ std::map<std::string, ZooRecipe> make_recipes() {
     z.name = "tiny";
     z.purpose = "about 6M parameters; the embedded default model of the paper tables";
     z.tokenizer_vocab = 8192;
-    z.config = base_config(z.tokenizer_vocab, 256, 6, 8, 4, 704);
+    z.config = base_config(z.tokenizer_vocab, 256, 6, 8, 4, 768);
     z.train.seqlen = 256;
     z.train.batch_size = 32;
     z.train.steps = 1500;

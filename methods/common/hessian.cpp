@@ -7,26 +7,11 @@
 #include <spdlog/spdlog.h>
 
 #include "core/error.h"
+#include "methods/common/large_buffer.h"
 
 namespace repro {
 
 namespace {
-
-// H_source[order][:, order] (reversed: in reverse order) with the diagonal diag + damping, as a new
-// fp32 matrix: the one full copy of H.
-at::Tensor gather(const PreparedHessian& h, bool reversed) {
-  at::Tensor M;
-  if (!h.order.defined()) {
-    M = reversed ? h.source.flip({0, 1}) : h.source.clone();
-  } else {
-    at::Tensor idx = reversed ? h.order.flip(0) : h.order;
-    M = h.source.index_select(0, idx).index_select(1, idx);
-  }
-  M = M.to(at::kFloat).contiguous();
-  at::Tensor d = h.diag + h.damping;
-  M.diagonal().copy_(reversed ? d.flip(0) : d);
-  return M;
-}
 
 // Reverses both dimensions of a square matrix (P M P) in place: for a contiguous matrix that is
 // the reversal of its buffer.
@@ -39,19 +24,40 @@ void reverse_inplace(at::Tensor& M) {
   }
 }
 
-// Lower Cholesky factor of M, in M's memory when ATen allows it. Returns the status (0 = success).
-int64_t cholesky_inplace(at::Tensor& M) {
+// H_source[order][:, order] (reversed: in reverse order) with the diagonal diag + damping, as a new
+// fp32 matrix: the one full copy of H.
+at::Tensor gather(const PreparedHessian& h, bool reversed) {
+  const at::Tensor src = h.source.to(at::kFloat);
+  at::Tensor M = empty_large(src.sizes(), src.options());
+  if (h.order.defined())
+    at::index_select_out(M, src.index_select(0, h.order), 1, h.order);
+  else
+    M.copy_(src);
+  if (reversed) reverse_inplace(M);
+  at::Tensor d = h.diag + h.damping;
+  M.diagonal().copy_(reversed ? d.flip(0) : d);
+  return M;
+}
+
+// Cholesky factorization of the symmetric M [n, n] in M's own memory: afterwards the lower factor
+// L (M = L L^T) is M.t() and M (row-major) holds L^T. LAPACK works on column-major matrices; the
+// transposed view of a row-major symmetric matrix is one, so ATen factors it in place instead of
+// through a column-major temporary. Returns false when the factorization failed.
+bool cholesky_inplace(at::Tensor& M) {
   at::Tensor info = at::empty({}, M.options().dtype(at::kInt));
+  at::Tensor Mt = M.t();
   try {
-    at::linalg_cholesky_ex_out(M, info, M, /*upper=*/false, /*check_errors=*/false);
+    at::linalg_cholesky_ex_out(Mt, info, Mt, /*upper=*/false, /*check_errors=*/false);
+    if (Mt.data_ptr() != M.data_ptr()) M.copy_(Mt.t());
   } catch (const c10::Error&) {
+    // An ATen that refuses aliased outputs: factor out of place.
     auto [L, inf] = at::linalg_cholesky_ex(M, false, false);
-    M = L;
+    M.copy_(L.t());
     info = inf;
   }
   // One host sync per factorization (not per column): the only way to learn about failure.
-  if (info.item<int64_t>() != 0) return 1;
-  return M.isfinite().all().item<bool>() ? 0 : 1;
+  if (info.item<int64_t>() != 0) return false;
+  return M.isfinite().all().item<bool>();
 }
 
 [[noreturn]] void give_up(const PreparedHessian& h, const std::string& what) {
@@ -118,14 +124,15 @@ at::Tensor reverse_cholesky_upper(PreparedHessian& h, RunContext& ctx, const std
     M = gather(h, /*reversed=*/true);
   }
   for (int attempt = 0;; ++attempt) {
-    if (cholesky_inplace(M) == 0) break;
+    if (cholesky_inplace(M)) break;
     if (attempt == kMaxCholeskyRetries) give_up(h, what);
     raise_damping(h, ctx, what);
     M = at::Tensor();
     M = gather(h, /*reversed=*/true);
   }
+  // M holds L'^T (row-major), so P M P holds R^T and R is its transposed view.
   reverse_inplace(M);
-  return M;
+  return M.t();
 }
 
 at::Tensor inverse_cholesky_upper(PreparedHessian& h, RunContext& ctx, const std::string& what) {

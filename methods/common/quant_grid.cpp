@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "methods/common/large_buffer.h"
 
 namespace repro {
 
@@ -142,7 +143,7 @@ GridParams fit_group_grids(const at::Tensor& W, const QuantGridOptions& opts, in
 QuantCodes make_quant_codes(const at::Tensor& codes, const GridParams& grids, const QuantGridOptions& opts,
                             int64_t group_size, at::Tensor g_idx) {
   QuantCodes q;
-  q.codes = codes.to(at::kByte).contiguous();
+  q.codes = codes.scalar_type() == at::kByte && codes.is_contiguous() ? codes : copy_large(codes.to(at::kByte));
   q.scales = grids.scale.to(at::kFloat).contiguous();
   q.zeros = grids.zero.to(at::kFloat).contiguous();
   q.g_idx = std::move(g_idx);

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "methods/api.h"
 #include "methods/common/hessian.h"
+#include "methods/common/large_buffer.h"
 #include "methods/common/obs_sweep.h"
 #include "methods/common/quant_grid.h"
 
@@ -23,7 +24,7 @@ class GptqRule final : public ColumnRule {
       : opts_(opts),
         maxq_(opts.maxq()),
         group_size_(group_size),
-        codes_t_(at::empty({in, out}, to.dtype(at::kByte))),
+        codes_t_(empty_large({in, out}, to.dtype(at::kByte))),
         q_(at::empty({out}, to)) {}
 
   // Fixed grids: scale_t, zero_t [n_groups, out]; column j uses row col_group[j].
@@ -148,9 +149,10 @@ class Gptq final : public LayerCompressor {
       perm = at::argsort(h.diag, /*dim=*/int64_t{0}, /*descending=*/true);
       invperm = at::argsort(perm);
       permute_hessian(h, perm);
-      Wt = W.t().index_select(0, perm);
+      Wt = empty_large({in, out}, to);
+      at::index_select_out(Wt, W.t(), 0, perm);
     } else {
-      Wt = W.t().contiguous();
+      Wt = copy_large(W.t());
     }
     Wt.masked_fill_(h.dead.unsqueeze(1), 0.0);
 

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "methods/api.h"
 #include "methods/common/hessian.h"
+#include "methods/common/large_buffer.h"
 #include "methods/common/mask_solver.h"
 #include "methods/common/obs_sweep.h"
 #include "methods/common/quant_grid.h"
@@ -32,9 +33,9 @@ class SparseGptRule final : public ColumnRule {
                 int64_t out, RunContext& ctx)
       : spec_(spec), quant_(quant), d_(U_diag), ctx_(ctx) {
     const at::TensorOptions to = U_diag.options();
-    mask_t_ = at::empty({in, out}, to.dtype(at::kBool));
+    mask_t_ = empty_large({in, out}, to.dtype(at::kBool));
     q_ = at::empty({out}, to);
-    if (quant_.on) codes_t_ = at::empty({in, out}, to.dtype(at::kByte));
+    if (quant_.on) codes_t_ = empty_large({in, out}, to.dtype(at::kByte));
   }
 
   // Quantization grids: fixed [1, out] per channel, or dynamic [n_groups, out].
@@ -178,7 +179,7 @@ class SparseGpt final : public LayerCompressor {
     prep_timer.emplace(ctx.timer(), "prepare");
     PreparedHessian h = prepare_hessian(problem.H, damping_, ctx);
     // The sweep runs on W^T [in, out], dead inputs zeroed.
-    at::Tensor Wt = W.t().contiguous();
+    at::Tensor Wt = copy_large(W.t());
     Wt.masked_fill_(h.dead.unsqueeze(1), 0.0);
     prep_timer.reset();
     at::Tensor R;
@@ -205,9 +206,11 @@ class SparseGpt final : public LayerCompressor {
       obs_sweep(Wt, R, rule, {block_size_, 16}, original);
     }
 
-    at::Tensor mask = rule.mask_t().t();
+    auto timer = ctx.timer().scope("finish");
+    // [out, in] copies in huge-page buffers (CompressedLinear keeps contiguous tensors).
+    at::Tensor mask = copy_large(rule.mask_t().t());
     CompressedLinear c;
-    c.set_sparse(Wt.t(), mask);
+    c.set_sparse(copy_large(Wt.t()), mask);
     if (spec_.pattern.nm) c.set_pattern(spec_.pattern.n, spec_.pattern.m);
     if (quant_.on) {
       GridParams grids{rule.scale_t().t(), rule.zero_t().t()};

@@ -187,8 +187,10 @@ EngineReport compress_model(CausalLM& model, const at::Tensor& calibration, Laye
 
     auto compress_group = [&](const Group& g, const CachedHessians& h) {
       const at::Tensor& H = h.H.at(g.key);
-      for (const auto& name : g.linears)
+      for (const auto& name : g.linears) {
+        if (o.keep_hessians) report.hessians[block.linear_path(name)] = H.to(at::kCPU);
         report.layers.push_back(compress_linear(block, name, H, h.n_samples, compressor, ctx));
+      }
     };
 
     if (o.order == "parallel") {

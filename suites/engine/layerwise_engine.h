@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,7 @@ struct EngineOptions {
   std::string model_fingerprint;             // identity of the weights (part of the cache key)
   std::string calibration_fingerprint;       // identity of the calibration tokens
   std::string upstream_spec;                 // canonical compressor (+ refiner) spec
+  bool keep_hessians = false;                // return every layer's H in the report (tests, analysis)
 };
 
 struct LayerOutcome {
@@ -55,6 +57,7 @@ struct EngineReport {
   int64_t cache_hits = 0, cache_misses = 0;
   double activations_mb = 0;  // calibration activations held on the device
   double max_block_mb = 0;    // largest block moved to the device
+  std::map<std::string, at::Tensor> hessians;  // layer name -> H (CPU), when keep_hessians
 
   // Storage over all compressed linears: bits per weight, kept fraction (nnz + low-rank params).
   double bits_per_weight() const;
