@@ -59,7 +59,7 @@ std::map<std::string, ZooRecipe> make_recipes() {
     z.config = base_config(z.tokenizer_vocab, 256, 6, 8, 4, 768);
     z.train.seqlen = 256;
     z.train.batch_size = 32;
-    z.train.steps = 1500;
+    z.train.steps = 1200;
     z.train.warmup = 100;
     z.train.lr = 2e-3;
     z.train.min_lr = 2e-4;

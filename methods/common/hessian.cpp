@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/error.h"
+#include "methods/common/intra_op.h"
 #include "methods/common/large_buffer.h"
 
 namespace repro {
@@ -39,25 +40,64 @@ at::Tensor gather(const PreparedHessian& h, bool reversed) {
   return M;
 }
 
-// Cholesky factorization of the symmetric M [n, n] in M's own memory: afterwards the lower factor
-// L (M = L L^T) is M.t() and M (row-major) holds L^T. LAPACK works on column-major matrices; the
-// transposed view of a row-major symmetric matrix is one, so ATen factors it in place instead of
-// through a column-major temporary. Returns false when the factorization failed.
-bool cholesky_inplace(at::Tensor& M) {
-  at::Tensor info = at::empty({}, M.options().dtype(at::kInt));
-  at::Tensor Mt = M.t();
-  try {
-    at::linalg_cholesky_ex_out(Mt, info, Mt, /*upper=*/false, /*check_errors=*/false);
-    if (Mt.data_ptr() != M.data_ptr()) M.copy_(Mt.t());
-  } catch (const c10::Error&) {
-    // An ATen that refuses aliased outputs: factor out of place.
-    auto [L, inf] = at::linalg_cholesky_ex(M, false, false);
-    M.copy_(L.t());
-    info = inf;
+// Right-looking blocked Cholesky of the row-major symmetric M in place: afterwards M's lower
+// triangle is L (M = L L^T) and its strict upper triangle is zero. The trailing updates are GEMMs
+// on the lower block columns only (n^3 / 3 flops); on CPU this runs about twice as fast as
+// OpenBLAS's spotrf, which ATen calls. Returns false when a diagonal block is not positive definite.
+bool blocked_cholesky_lower(at::Tensor& M, int64_t nb) {
+  const int64_t n = M.size(0);
+  for (int64_t k = 0; k < n; k += nb) {
+    const int64_t kb = std::min(nb, n - k);
+    at::Tensor A11 = M.narrow(0, k, kb).narrow(1, k, kb);
+    auto [L11, info] = at::linalg_cholesky_ex(A11, false, false);
+    if (info.item<int64_t>() != 0) return false;
+    A11.copy_(L11);
+    const int64_t r = n - k - kb;
+    if (r == 0) break;
+    at::Tensor A21 = M.narrow(0, k + kb, r).narrow(1, k, kb);
+    A21.copy_(at::linalg_solve_triangular(L11.t(), A21, /*upper=*/true, /*left=*/false));  // A21 L11^{-T}
+    for (int64_t j = k + kb; j < n; j += nb) {
+      const int64_t jb = std::min(nb, n - j);
+      M.narrow(0, j, n - j)
+          .narrow(1, j, jb)
+          .addmm_(A21.narrow(0, j - k - kb, n - j), A21.narrow(0, j - k - kb, jb).t(), 1, -1);
+    }
   }
-  // One host sync per factorization (not per column): the only way to learn about failure.
-  if (info.item<int64_t>() != 0) return false;
-  return M.isfinite().all().item<bool>();
+  M.tril_();
+  return true;
+}
+
+// Where cholesky_inplace left the lower factor L of M = L L^T.
+enum class Factor { Failed, InM, InMt };
+
+// Cholesky factorization of the symmetric M [n, n] in M's own memory: afterwards L is M (row-major
+// lower) or M.t() (M holds L^T when ATen factored it).
+Factor cholesky_inplace(at::Tensor& M) {
+  constexpr int64_t kBlock = 256;
+  Factor where = Factor::InM;
+  if (M.is_cpu() && M.scalar_type() == at::kFloat && M.is_contiguous() && M.size(0) >= 4 * kBlock) {
+    if (!blocked_cholesky_lower(M, kBlock)) return Factor::Failed;
+  } else {
+    // LAPACK works on column-major matrices; the transposed view of a row-major symmetric matrix is
+    // one, so ATen factors it in place instead of through a column-major temporary.
+    at::Tensor info = at::empty({}, M.options().dtype(at::kInt));
+    at::Tensor Mt = M.t();
+    try {
+      at::linalg_cholesky_ex_out(Mt, info, Mt, /*upper=*/false, /*check_errors=*/false);
+      if (Mt.data_ptr() != M.data_ptr()) M.copy_(Mt.t());
+    } catch (const c10::Error&) {
+      // An ATen that refuses aliased outputs: factor out of place.
+      auto [L2, inf] = at::linalg_cholesky_ex(M, false, false);
+      M.copy_(L2.t());
+      info = inf;
+    }
+    // One host sync per factorization (not per column): the only way to learn about failure.
+    if (info.item<int64_t>() != 0) return Factor::Failed;
+    where = Factor::InMt;
+  }
+  // LAPACK reports NaN pivots too, and a NaN or Inf anywhere in H reaches a later pivot; the
+  // diagonal check guards the ATen fallback (and costs nothing, unlike a full isfinite pass).
+  return M.diagonal().isfinite().all().item<bool>() ? where : Factor::Failed;
 }
 
 [[noreturn]] void give_up(const PreparedHessian& h, const std::string& what) {
@@ -105,7 +145,7 @@ at::Tensor damped_cholesky(PreparedHessian& h, RunContext& ctx, const std::strin
   if (!h.H.defined()) h.H = gather(h, false);
   for (int attempt = 0;; ++attempt) {
     auto [L, info] = at::linalg_cholesky_ex(h.H, false, false);
-    if (info.item<int64_t>() == 0 && L.isfinite().all().item<bool>()) return L;
+    if (info.item<int64_t>() == 0 && L.diagonal().isfinite().all().item<bool>()) return L;
     if (attempt == kMaxCholeskyRetries) give_up(h, what);
     at::Tensor extra = h.damping * 9.0;  // damping -> 10 * damping
     raise_damping(h, ctx, what);
@@ -114,6 +154,7 @@ at::Tensor damped_cholesky(PreparedHessian& h, RunContext& ctx, const std::strin
 }
 
 at::Tensor reverse_cholesky_upper(PreparedHessian& h, RunContext& ctx, const std::string& what) {
+  SerialIntraOp serial(h.source.is_cpu());  // see intra_op.h
   // P H P is H with the index order reversed; P L P is upper triangular when L is lower.
   at::Tensor M;
   if (h.H.defined()) {
@@ -123,16 +164,18 @@ at::Tensor reverse_cholesky_upper(PreparedHessian& h, RunContext& ctx, const std
   } else {
     M = gather(h, /*reversed=*/true);
   }
+  Factor where = Factor::Failed;
   for (int attempt = 0;; ++attempt) {
-    if (cholesky_inplace(M)) break;
+    where = cholesky_inplace(M);
+    if (where != Factor::Failed) break;
     if (attempt == kMaxCholeskyRetries) give_up(h, what);
     raise_damping(h, ctx, what);
     M = at::Tensor();
     M = gather(h, /*reversed=*/true);
   }
-  // M holds L'^T (row-major), so P M P holds R^T and R is its transposed view.
+  // Reversing the buffer turns L into P L P = R in the same view.
   reverse_inplace(M);
-  return M.t();
+  return where == Factor::InM ? M : M.t();
 }
 
 at::Tensor inverse_cholesky_upper(PreparedHessian& h, RunContext& ctx, const std::string& what) {

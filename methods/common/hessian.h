@@ -60,8 +60,9 @@ at::Tensor damped_cholesky(PreparedHessian& h, RunContext& ctx, const std::strin
 // R = P chol(P H P) P, P the order-reversing permutation), [in, in] fp32. It holds everything the
 // OBS sweeps need: GPTQ's Hinv factor is U = R^{-1}, with U_jj = 1 / R_jj (see obs_sweep.h).
 // CONSUMES h.H: its memory becomes R and h.H is left undefined (no other [in, in] buffer is
-// allocated), so R comes back with column-major strides (R.t() is contiguous). Retries like
-// damped_cholesky, rebuilding H from h.source.
+// allocated), so R may come back with column-major strides. On CPU a blocked factorization with
+// GEMM trailing updates is used for large H (see hessian.cpp). Retries like damped_cholesky,
+// rebuilding H from h.source.
 at::Tensor reverse_cholesky_upper(PreparedHessian& h, RunContext& ctx, const std::string& what = "layer");
 
 // GPTQ's "Hinv": the upper-triangular U with U^T U = H^{-1}, [in, in] fp32 (row j holds the OBS

@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "core/error.h"
+#include "methods/common/intra_op.h"
 
 namespace repro {
 
@@ -63,6 +64,7 @@ void obs_sweep(at::Tensor& Wt, const at::Tensor& R, ColumnRule& rule, SweepOptio
   // CPU fp32: the per-column step is one fused loop (ATen dispatch and, with several threads, the
   // thread pool handoff of a tiny rank-1 update cost more than the arithmetic).
   const bool cpu = Wt.is_cpu() && Wt.scalar_type() == at::kFloat && R.scalar_type() == at::kFloat;
+  SerialIntraOp serial(Wt.is_cpu());  // see intra_op.h
 
   for (int64_t i1 = 0; i1 < in; i1 += o.block_size) {
     const int64_t i2 = std::min(i1 + o.block_size, in), nb = i2 - i1;

@@ -16,6 +16,11 @@ int64_t keep_count(int64_t numel, double sparsity);
 // Keeps the k largest scores of the whole tensor (one threshold per layer). scores: any shape.
 at::Tensor topk_mask(const at::Tensor& scores, int64_t k);
 
+// The k-th smallest value (1-based, 1 <= k <= numel) of x (any shape, fp32), as a 0-dim tensor on
+// x's device: at::kthvalue of the flattened tensor. On CPU an exact two-pass radix select on the
+// float bit patterns (NaN counts as the largest, as in kthvalue), a few times faster.
+at::Tensor kth_smallest(const at::Tensor& x, int64_t k);
+
 // Keeps the k largest scores of every row. scores: [rows, cols], 0 <= k <= cols.
 at::Tensor row_topk_mask(const at::Tensor& scores, int64_t k);
 

@@ -63,7 +63,7 @@ class SparseGptRule final : public ColumnRule {
       m.fill_(true);
       return;
     }
-    at::Tensor thresh = std::get<0>(at::kthvalue(score.reshape({-1}), n_prune));
+    at::Tensor thresh = kth_smallest(score, n_prune);
     at::gt_out(m, score, thresh);
   }
 
@@ -207,10 +207,10 @@ class SparseGpt final : public LayerCompressor {
     }
 
     auto timer = ctx.timer().scope("finish");
-    // [out, in] copies in huge-page buffers (CompressedLinear keeps contiguous tensors).
+    // The mask as an [out, in] copy in a huge-page buffer (CompressedLinear keeps contiguous tensors).
     at::Tensor mask = copy_large(rule.mask_t().t());
     CompressedLinear c;
-    c.set_sparse(copy_large(Wt.t()), mask);
+    c.set_sparse(Wt.t(), mask);
     if (spec_.pattern.nm) c.set_pattern(spec_.pattern.n, spec_.pattern.m);
     if (quant_.on) {
       GridParams grids{rule.scale_t().t(), rule.zero_t().t()};

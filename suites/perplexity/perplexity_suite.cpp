@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/hash.h"
+#include "core/memory.h"
 #include "core/paths.h"
 #include "core/run_context.h"
 #include "core/suite.h"
@@ -111,7 +112,11 @@ class PerplexitySuite : public Suite {
     topts.tokenizer_fingerprint = model_id["sha256"].get<std::string>();
     if (!ctx.options().cache_dir.empty()) topts.cache = &token_cache;
 
-    rec.details["model_mb"] = model_megabytes(*model);
+    // Memory: what the row holds before compressing, and the peak the compression reaches; the
+    // engine keeps one block and its activations on the device, so the difference should stay
+    // within about one block's weights + Hessians + the calibration activations.
+    const double rss_loaded = host_current_rss_mb();
+    rec.details["memory"] = {{"model_mb", model_megabytes(*model)}, {"rss_after_load_mb", rss_loaded}};
     if (const Component* c = row.first("compressor")) {
       auto method = Registry<LayerCompressor>::instance().create(c->method);
       method->configure(c->params);
@@ -141,6 +146,9 @@ class PerplexitySuite : public Suite {
       rec.metrics["compress_s"] = report.compress_s;
       rec.metrics["calibrate_s"] = report.calibrate_s;
       rec.details["engine"] = report.to_json();
+      rec.details["memory"]["peak_after_compress_mb"] = host_peak_rss_mb();
+      rec.details["memory"]["activations_mb"] = report.activations_mb;
+      rec.details["memory"]["max_block_mb"] = report.max_block_mb;
     } else {
       rec.metrics["bits_per_weight"] = CompressedLinear::kValueBits;
       rec.metrics["params_kept"] = 1.0;

@@ -106,3 +106,27 @@ TEST_CASE("damped_cholesky gives up with NumericalError on a hopeless H", "[meth
   CHECK_THROWS_AS(damped_cholesky(h, ctx), NumericalError);
   CHECK(ctx.counter("cholesky_retries") == kMaxCholeskyRetries);
 }
+
+TEST_CASE("reverse_cholesky_upper on a large H (the blocked CPU factorization) and its retry", "[methods][hessian]") {
+  auto f = test::make_layer(4, 1100, 8, {});  // n >= 1024 takes the blocked path; 1100 = 4 * 256 + 76
+  RunContext ctx = make_ctx();
+  PreparedHessian h = prepare_hessian(f.H, {}, ctx);
+  at::Tensor Hd = h.H.to(at::kDouble);
+  at::Tensor R = reverse_cholesky_upper(h, ctx);
+  CHECK(at::equal(R, R.triu()));
+  at::Tensor RRt = at::matmul(R.to(at::kDouble), R.t().to(at::kDouble));
+  CHECK(((RRt - Hd).abs().max() / Hd.abs().max()).item<double>() < 1e-5);
+  // Indefinite: one negative direction, as in the small retry test.
+  at::Tensor v = at::randn({1100, 1}, at::kDouble);
+  v /= v.norm();
+  at::Tensor Hbad = (Hd - at::matmul(v, v.t()) * (2.0 * Hd.diagonal().mean().item<double>() +
+                                                    at::matmul(at::matmul(v.t(), Hd), v).item<double>()))
+                        .to(at::kFloat);
+  PreparedHessian hb = prepare_hessian(Hbad, {}, ctx);
+  at::Tensor Rb = reverse_cholesky_upper(hb, ctx);
+  CHECK(ctx.counter("cholesky_retries") >= 1);
+  at::Tensor Hb = Hbad.to(at::kDouble);
+  Hb.diagonal().add_(hb.damping.to(at::kDouble));
+  CHECK(((at::matmul(Rb.to(at::kDouble), Rb.t().to(at::kDouble)) - Hb).abs().max() / Hb.abs().max()).item<double>() <
+        1e-5);
+}

@@ -108,3 +108,21 @@ TEST_CASE("select_mask: layer vs row scope", "[methods][sparsity]") {
   CHECK(ml[1].sum().item<int64_t>() == 0);
   CHECK(mr.sum(1).eq(4).all().item<bool>());
 }
+
+TEST_CASE("kth_smallest equals kthvalue, including ties, negatives and signed zeros", "[methods][sparsity]") {
+  at::Tensor x = rnd(37, 41, 9);
+  for (int64_t k : {int64_t{1}, int64_t{2}, int64_t{700}, int64_t{1516}, int64_t{37 * 41}})
+    CHECK(kth_smallest(x, k).item<float>() == std::get<0>(at::kthvalue(x.reshape({-1}), k)).item<float>());
+  at::Tensor t = at::tensor({3.0f, -0.0f, 0.0f, -2.0f, 3.0f, 3.0f, 1e-30f, -1e30f}, at::kFloat);
+  for (int64_t k = 1; k <= 8; ++k)
+    CHECK(kth_smallest(t, k).item<float>() == std::get<0>(at::kthvalue(t, k)).item<float>());
+  CHECK(kth_smallest(t.reshape({2, 4}), 6).dim() == 0);
+}
+
+TEST_CASE("topk_mask keeps exactly k under ties (by index order)", "[methods][sparsity]") {
+  at::Tensor s = at::tensor({1.0f, 2.0f, 2.0f, 2.0f, 0.5f, 2.0f, 3.0f}, at::kFloat);
+  at::Tensor m = topk_mask(s, 3);
+  CHECK(m.sum().item<int64_t>() == 3);
+  CHECK(m.equal(at::tensor({0, 1, 1, 0, 0, 0, 1}, at::kInt).to(at::kBool)));
+  CHECK(topk_mask(at::zeros({4, 5}), 7).sum().item<int64_t>() == 7);
+}
