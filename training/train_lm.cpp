@@ -44,10 +44,8 @@ at::Tensor sample_batch(const at::Tensor& ids, const TrainOptions& o, int64_t st
   return ids.index({(starts.unsqueeze(1) + offs.unsqueeze(0)).reshape({-1})}).reshape({o.batch_size, span});
 }
 
-void append_log(const fs::path& path, const TrainLogPoint& p) {
-  bool fresh = !fs::exists(path);
+void append_row(const fs::path& path, const TrainLogPoint& p) {
   std::ofstream out(path, std::ios::app);
-  if (fresh) out << "step,lr,train_loss,valid_ppl,elapsed_s\n";
   out << fmt::format("{},{:.6g},{:.6f},{:.4f},{:.1f}\n", p.step, p.lr, p.train_loss, p.valid_ppl, p.elapsed_s);
 }
 
@@ -126,6 +124,12 @@ TrainResult train_causal_lm(CausalLM& model, const at::Tensor& train_ids, const 
 
   TrainResult result;
   result.log = read_log(log_path, start);
+  // Rows logged after the checkpoint we resume from will be logged again: drop them.
+  {
+    std::ofstream out(log_path, std::ios::trunc);
+    out << "step,lr,train_loss,valid_ppl,elapsed_s\n";
+  }
+  for (const auto& p : result.log) append_row(log_path, p);
   std::vector<at::Tensor> plist;
   for (auto& [n, t] : params) plist.push_back(t);
   auto progress = ctx.progress("train", o.steps);
@@ -173,7 +177,7 @@ TrainResult train_causal_lm(CausalLM& model, const at::Tensor& train_ids, const 
         ctx.log().info("step {}: train loss {:.4f}, held-out ppl {:.3f}", done, p.train_loss, p.valid_ppl);
         result.final_valid_ppl = p.valid_ppl;
       }
-      append_log(log_path, p);
+      append_row(log_path, p);
       result.log.push_back(p);
     }
     if (done % o.checkpoint_every == 0 || done == o.steps) checkpoint(done);

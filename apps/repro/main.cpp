@@ -10,6 +10,7 @@
 #include <c10/util/Exception.h>
 
 #include "apps/repro/cli.h"
+#include "core/allocator.h"
 #include "core/error.h"
 #include "core/strings.h"
 
@@ -42,6 +43,7 @@ void usage(std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  repro::keep_freed_memory();
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
     usage(std::cout);
     return argc < 2 ? 2 : 0;

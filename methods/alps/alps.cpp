@@ -8,6 +8,7 @@
 #include "methods/api.h"
 #include "methods/common/admm_schedule.h"
 #include "methods/common/hessian.h"
+#include "methods/common/intra_op.h"
 #include "methods/common/scaled_hessian.h"
 #include "methods/common/sparsity_pattern.h"
 #include "methods/common/topk.h"
@@ -64,6 +65,7 @@ class Alps final : public LayerCompressor {
     const int64_t out = W.size(0), in = W.size(1);
     check_pattern_fits(spec_, in, problem.name);
 
+    SerialIntraOp serial(W.is_cpu());  // elementwise work is small next to the GEMMs; see intra_op.h
     PreparedHessian h = prepare_hessian(problem.H, damping_, ctx);
     ScaledHessian sh(h.H);
     const at::Tensor& Hs = sh.Hs();

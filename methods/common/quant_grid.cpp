@@ -159,9 +159,12 @@ QuantCodes quantize_rtn(const at::Tensor& W_in, const QuantGridOptions& opts, in
   const int64_t out = W.size(0), in = W.size(1);
   at::Tensor Wg = grouped_view(W, group_size);  // [out, ng, g]
   GridParams grids = fit_grid(Wg, opts);        // [out, ng]
-  at::Tensor codes = quantize_codes(Wg, grids.scale, grids.zero, opts.maxq()).reshape({out, -1});
-  if (codes.size(1) != in) codes = codes.narrow(1, 0, in);
-  return make_quant_codes(codes, grids, opts, group_size);
+  // quantize_codes, in place in one scratch buffer: round(w / s) + z, clamped.
+  at::Tensor q = copy_large(Wg);
+  q.div_(grids.scale.unsqueeze(-1)).round_().add_(grids.zero.unsqueeze(-1)).clamp_(0, static_cast<double>(opts.maxq()));
+  q = q.view({out, -1});
+  if (q.size(1) != in) q = q.narrow(1, 0, in);
+  return make_quant_codes(q, grids, opts, group_size);
 }
 
 }  // namespace repro

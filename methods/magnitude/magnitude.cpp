@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "methods/api.h"
+#include "methods/common/intra_op.h"
+#include "methods/common/large_buffer.h"
 #include "methods/common/sparsity_pattern.h"
 
 namespace repro {
@@ -36,9 +38,10 @@ class Magnitude final : public LayerCompressor {
   bool needs_hessian() const override { return false; }
 
   CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
+    SerialIntraOp serial(problem.W.is_cpu());  // see intra_op.h
     at::Tensor W = problem.W.to(at::kFloat);
     check_pattern_fits(spec_, W.size(1), problem.name);
-    at::Tensor mask = select_mask(W.abs(), spec_, scope_, ctx);
+    at::Tensor mask = select_mask(copy_large(W).abs_(), spec_, scope_, ctx);
     CompressedLinear c;
     c.set_sparse(W, mask);
     if (spec_.pattern.nm) c.set_pattern(spec_.pattern.n, spec_.pattern.m);

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "methods/api.h"
+#include "methods/common/intra_op.h"
 #include "methods/common/low_rank.h"
 #include "methods/common/sparsity_pattern.h"
 
@@ -50,6 +51,7 @@ class Oats final : public LayerCompressor {
 
     // Dw = sqrt(diag H) ∝ ||X_j||. A dead input (0) is scaled to 0, and its column of S and L is
     // set to 0 on the way back (pseudo-inverse): such weights never affect the output.
+    SerialIntraOp serial(W.is_cpu());  // elementwise work is small next to the GEMMs; see intra_op.h
     at::Tensor dw = problem.H.diagonal().to(at::kFloat).clamp_min(0).sqrt();
     at::Tensor dw_inv = at::where(dw > 0, dw.reciprocal(), at::zeros_like(dw));
     at::Tensor Ws = W * dw.unsqueeze(0);

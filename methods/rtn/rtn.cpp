@@ -1,6 +1,7 @@
 // Round-to-nearest weight quantization on per-(row, group) uniform grids (specs/quantization.md §3.1).
 
 #include "methods/api.h"
+#include "methods/common/intra_op.h"
 #include "methods/common/quant_grid.h"
 
 namespace repro {
@@ -40,6 +41,7 @@ class Rtn final : public LayerCompressor {
   bool needs_hessian() const override { return false; }
 
   CompressedLinear compress(const LayerProblem& problem, RunContext&) override {
+    SerialIntraOp serial(problem.W.is_cpu());  // see intra_op.h
     CompressedLinear c;
     c.set_quant(quantize_rtn(problem.W.to(at::kFloat), opts_, group_size_));
     return c;

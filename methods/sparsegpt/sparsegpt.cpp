@@ -207,10 +207,10 @@ class SparseGpt final : public LayerCompressor {
     }
 
     auto timer = ctx.timer().scope("finish");
-    // The mask as an [out, in] copy in a huge-page buffer (CompressedLinear keeps contiguous tensors).
-    at::Tensor mask = copy_large(rule.mask_t().t());
+    // [out, in] copies in huge-page buffers: CompressedLinear multiplies values by the mask, which
+    // costs twice as much from a transposed view.
     CompressedLinear c;
-    c.set_sparse(Wt.t(), mask);
+    c.set_sparse(copy_large(Wt.t()), copy_large(rule.mask_t().t()));
     if (spec_.pattern.nm) c.set_pattern(spec_.pattern.n, spec_.pattern.m);
     if (quant_.on) {
       GridParams grids{rule.scale_t().t(), rule.zero_t().t()};
