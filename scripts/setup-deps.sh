@@ -21,6 +21,7 @@ BUILD_PKGS=(
   libfmt-dev libspdlog-dev      # formatting and logging
   libsentencepiece-dev          # SentencePiece tokenizers (load + train)
   zlib1g-dev                    # gzip'd C4 shards, R data files in the embedded corpus
+  libssl-dev                    # SHA-256 for record keys and model/data fingerprints
   gnuplot-nox                   # Pareto plots: svg, pngcairo, pdfcairo terminals
   clang-format                  # make format
 )
