@@ -4,7 +4,7 @@
 #   make test                           build and run the tests (no GPU, no network)
 #   make reproduce TABLE=<paper>/<table> [ARGS="--rows 'SparseGPT*' --force"]
 #   make report TABLE=<paper>/<table>   re-render a table's report from its records
-#   make bench                          run the benchmarks
+#   make bench [BENCH=solvers]          run the benchmarks (Google Benchmark options in ARGS)
 #   make format / make clean
 
 BUILD ?= build
@@ -12,6 +12,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 TABLE ?= examples/layer_error
 ARGS ?=
+BENCH ?= solvers model_throughput
 REPRO = $(BUILD)/apps/repro/repro
 
 .PHONY: all setup corpus configure build test reproduce report bench format clean
@@ -43,7 +44,7 @@ report: build
 	$(REPRO) report $(TABLE) $(ARGS)
 
 bench: build
-	$(REPRO) bench $(ARGS)
+	@for b in $(BENCH); do echo "== bench $$b"; $(REPRO) bench $$b $(ARGS) || exit 1; done
 
 format:
 	find core report models datasets methods suites kernels bench apps tests \

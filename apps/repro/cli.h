@@ -53,5 +53,6 @@ int cmd_list(int argc, char** argv);
 int cmd_report(int argc, char** argv);
 int cmd_plot(int argc, char** argv);
 int cmd_train_zoo(int argc, char** argv);
+int cmd_bench(int argc, char** argv);
 
 }  // namespace repro::cli
