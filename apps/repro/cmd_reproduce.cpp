@@ -25,10 +25,13 @@ const char* state_name(PlannedRow::State s) {
 
 void print_plan(const TableSpec& table, const std::vector<PlannedRow>& plan) {
   std::cout << fmt::format("{} — {} ({} rows, scale {})\n", table.id, table.title, plan.size(), table.scale);
+  std::string last_reason;
   for (const auto& p : plan) {
     std::cout << fmt::format("  [{:>3}] {:<11} {}\n        {}\n", p.row->index, state_name(p.state), p.row->display,
                              p.row->pipeline());
-    if (!p.reason.empty()) std::cout << "        " << p.reason << "\n";
+    // A reason shared by consecutive rows (typically a missing dataset or model) is printed once.
+    if (!p.reason.empty()) std::cout << "        " << (p.reason == last_reason ? "(same reason as above)" : p.reason) << "\n";
+    last_reason = p.reason;
   }
 }
 
