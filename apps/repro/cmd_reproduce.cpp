@@ -1,5 +1,6 @@
 // repro reproduce <paper>/<table>  and  repro run-row <paper>/<table> <index>
 
+#include <algorithm>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -7,6 +8,7 @@
 #include "apps/repro/cli.h"
 #include "core/driver.h"
 #include "core/error.h"
+#include "core/strings.h"
 #include "report/report.h"
 
 namespace repro::cli {
@@ -53,7 +55,7 @@ int cmd_reproduce(int argc, char** argv) {
   po::options_description desc("repro reproduce options");
   desc.add_options()
       ("table", po::value(&table_name)->required(), "<paper>/<table> (paper_configs/<paper>/<table>.toml) or a .toml path")
-      ("rows", po::value(&drv.rows_glob), "only rows whose label matches this glob, e.g. 'SparseGPT*'")
+      ("rows", po::value(&drv.rows_glob), "only rows whose label matches this glob (* and ?), e.g. 'SparseGPT*' or 'ALPS [sparsity=0.7]'")
       ("force", po::bool_switch(&drv.force), "recompute rows that already have a record")
       ("dry-run", po::bool_switch(&dry_run), "print the plan (rows, cached or missing) and exit")
       ("no-report", po::bool_switch(&no_report), "run rows without writing the report")
@@ -70,6 +72,13 @@ int cmd_reproduce(int argc, char** argv) {
   TableSpec table = TableSpec::load(path, make_load_options(common), id);
   ResultStore store(results_root(common) / "runs");
   TableDriver driver(table, store, ctx);
+  if (!drv.rows_glob.empty() &&
+      std::none_of(table.rows.begin(), table.rows.end(), [&](const RowSpec& r) { return glob_match(drv.rows_glob, r.display); })) {
+    std::string labels;
+    for (const auto& r : table.rows) labels += (labels.empty() ? "'" : ", '") + r.display + "'";
+    throw UsageError(fmt::format("--rows '{}' matches no row of {} (* and ? are wildcards, brackets are literal); rows: {}",
+                                 drv.rows_glob, table.id, labels));
+  }
   if (dry_run) {
     print_plan(table, driver.plan(drv));
     return 0;
