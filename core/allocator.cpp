@@ -14,4 +14,10 @@ void keep_freed_memory() {
 #endif
 }
 
+void release_free_memory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+
 }  // namespace repro

@@ -9,4 +9,8 @@ namespace repro {
 // freed memory in the heap for reuse. Call once at program start; a no-op off glibc.
 void keep_freed_memory();
 
+// Returns the heap's free pages to the OS (malloc_trim), e.g. before measuring the peak memory of a
+// phase, so that what an earlier phase freed does not count. A no-op off glibc.
+void release_free_memory();
+
 }  // namespace repro

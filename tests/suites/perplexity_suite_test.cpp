@@ -113,6 +113,18 @@ TEST_CASE("perplexity suite on zoo:micro: compression orderings hold and the Hes
   for (const auto& r : recs)
     if (r.label == "GPTQ") CHECK(r.metrics.at("bits_per_weight") == Approx(3.0 + 19.0 / 128.0));
 
+  // Memory: a compressed row records what the compression added beyond the loaded model, which
+  // the engine keeps to one block, its calibration activations and the solver's workspace.
+  for (const auto& r : recs) {
+    if (r.label == "Dense") continue;
+    const auto& m = r.details.at("memory");
+    INFO(r.label << " memory " << m.dump());
+    REQUIRE(m.contains("compress_overhead_mb"));
+    CHECK(m.at("max_block_mb").get<double>() > 0.0);
+    CHECK(m.at("compress_overhead_mb").get<double>() <
+          48.0 + 4.0 * (m.at("max_block_mb").get<double>() + m.at("activations_mb").get<double>()));
+  }
+
   // Running the table again computes nothing.
   DriverSummary again = driver.run({});
   CHECK(again.cached == 7);
