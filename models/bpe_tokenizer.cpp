@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 #include "models/detail/byte_level.h"
-#include "models/detail/unicode.h"
+#include "models/unicode.h"
 
 namespace repro {
 namespace {

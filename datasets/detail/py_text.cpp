@@ -1,47 +1,9 @@
 #include "datasets/detail/py_text.h"
 
+#include "models/unicode.h"
+
 namespace repro::detail {
 namespace {
-
-constexpr char32_t kInvalid = 0xFFFFFFFF;
-
-// Decodes the code point at s[i]; `len` receives its byte length (1 for an invalid byte).
-char32_t decode_at(std::string_view s, size_t i, size_t& len) {
-  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = b(i);
-  len = 1;
-  if (c < 0x80) return c;
-  size_t n = c >= 0xF0 && c < 0xF5 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
-  if (n == 0 || c >= 0xF5 || i + n > s.size()) return kInvalid;
-  char32_t cp = c & (0x7F >> n);
-  for (size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xC0) != 0x80) return kInvalid;
-    cp = (cp << 6) | (b(i + k) & 0x3F);
-  }
-  // Overlong forms and surrogates are invalid.
-  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
-    return kInvalid;
-  len = n;
-  return cp;
-}
-
-void encode(char32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 char32_t to_lower(char32_t c) {
   if (c >= 'A' && c <= 'Z') return c + 32;
@@ -98,19 +60,16 @@ bool py_isspace(char32_t c) {
 }
 
 std::string_view py_lstrip(std::string_view s) {
-  size_t i = 0, len = 0;
-  while (i < s.size() && py_isspace(decode_at(s, i, len))) i += len;
-  return s.substr(i);
+  for (const auto& c : unicode::decode_utf8(s))
+    if (!c.valid || !py_isspace(c.cp)) return s.substr(c.begin);
+  return s.substr(s.size());
 }
 
 std::string_view py_rstrip(std::string_view s) {
   // Walk forward, remembering where the last non-space character ended.
-  size_t i = 0, len = 0, end = 0;
-  while (i < s.size()) {
-    char32_t c = decode_at(s, i, len);
-    i += len;
-    if (!py_isspace(c)) end = i;
-  }
+  size_t end = 0;
+  for (const auto& c : unicode::decode_utf8(s))
+    if (!c.valid || !py_isspace(c.cp)) end = c.begin + c.len;
   return s.substr(0, end);
 }
 
@@ -119,28 +78,17 @@ std::string_view py_strip(std::string_view s) { return py_rstrip(py_lstrip(s)); 
 std::string py_capitalize(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  size_t i = 0, len = 0;
   bool first = true;
-  while (i < s.size()) {
-    char32_t c = decode_at(s, i, len);
-    if (c == kInvalid)
-      out += s[i];
+  for (const auto& c : unicode::decode_utf8(s)) {
+    if (!c.valid)
+      out += s[c.begin];  // an ill-formed byte is kept as it is
     else
-      encode(first ? to_title(c) : to_lower(c), out);
+      unicode::append_utf8(out, first ? to_title(c.cp) : to_lower(c.cp));
     first = false;
-    i += len;
   }
   return out;
 }
 
-size_t py_len(std::string_view s) {
-  size_t i = 0, len = 0, n = 0;
-  while (i < s.size()) {
-    decode_at(s, i, len);
-    i += len;
-    ++n;
-  }
-  return n;
-}
+size_t py_len(std::string_view s) { return unicode::decode_utf8(s).size(); }
 
 }  // namespace repro::detail

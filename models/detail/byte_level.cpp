@@ -2,7 +2,7 @@
 
 #include <array>
 
-#include "models/detail/unicode.h"
+#include "models/unicode.h"
 
 namespace repro::byte_level {
 namespace {

@@ -1,6 +1,6 @@
 #include "models/detail/pre_tokenizer.h"
 
-#include "models/detail/unicode.h"
+#include "models/unicode.h"
 
 namespace repro::bpe {
 namespace {

@@ -1,4 +1,4 @@
-#include "models/detail/unicode.h"
+#include "models/unicode.h"
 
 #include <algorithm>
 

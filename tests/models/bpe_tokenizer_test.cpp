@@ -4,7 +4,7 @@
 
 #include "models/detail/byte_level.h"
 #include "models/detail/pre_tokenizer.h"
-#include "models/detail/unicode.h"
+#include "models/unicode.h"
 #include "tests/models/models_test_util.h"
 #include "tests/test_util.h"
 

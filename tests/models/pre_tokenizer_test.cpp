@@ -3,7 +3,7 @@
 // matcher was also compared with it on 60,000 random strings while it was written.
 #include "models/detail/pre_tokenizer.h"
 
-#include "models/detail/unicode.h"
+#include "models/unicode.h"
 #include "tests/models/models_test_util.h"
 
 using repro::bpe::SplitPattern;
