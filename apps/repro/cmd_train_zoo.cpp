@@ -3,6 +3,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
@@ -157,7 +158,7 @@ int cmd_train_zoo(int argc, char** argv) {
       "| embedded test | {tw} | **{tppl:.3f}** |\n| embedded valid | {vw} | {vppl:.3f} |\n\n"
       "`repro reproduce examples/dense_ppl` reports the test number.\n\n"
       "![loss curve](loss.png)\n\n(`log.csv` holds the curve's data.)\n\n"
-      "Machine: {cpu}, {threads} threads, libtorch {torch}, BLAS {blas}.\n",
+      "Machine: {cpu}, {cores} cores, libtorch {torch}, BLAS {blas}.\n",
       fmt::arg("name", name), fmt::arg("purpose", recipe.purpose), fmt::arg("params", model->num_parameters()),
       fmt::arg("layers", config.num_hidden_layers), fmt::arg("d", config.hidden_size),
       fmt::arg("ff", config.intermediate_size), fmt::arg("h", config.num_attention_heads),
@@ -169,7 +170,7 @@ int cmd_train_zoo(int argc, char** argv) {
       fmt::arg("clip", recipe.train.grad_clip), fmt::arg("lr", recipe.train.lr), fmt::arg("warm", recipe.train.warmup),
       fmt::arg("minlr", recipe.train.min_lr), fmt::arg("hours", hours), fmt::arg("tw", test_ppl.windows),
       fmt::arg("tppl", test_ppl.ppl), fmt::arg("vw", valid_ppl.windows), fmt::arg("vppl", valid_ppl.ppl),
-      fmt::arg("cpu", env["cpu"].get<std::string>()), fmt::arg("threads", at::get_num_threads()), fmt::arg("torch", env["libtorch"].get<std::string>()),
+      fmt::arg("cpu", env["cpu"].get<std::string>()), fmt::arg("cores", std::thread::hardware_concurrency()), fmt::arg("torch", env["libtorch"].get<std::string>()),
       fmt::arg("blas", env["blas"].get<std::string>()));
   write_file_atomic(out / "TRAINING.md", md);
   std::cout << fmt::format("zoo:{}: test perplexity {:.3f} ({} windows); wrote {}\n", name, test_ppl.ppl,
