@@ -5,7 +5,6 @@
 #include <iostream>
 #include <thread>
 
-#include <ATen/Parallel.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
