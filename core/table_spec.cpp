@@ -345,7 +345,7 @@ TableSpec TableSpec::parse(const Value& root, const std::string& id, const LoadO
       const Value& cvv = cl->as_array()[ci];
       if (!cvv.is_table()) throw ConfigError(fmt::format("{}claims[{}]: expected a table", loc_prefix(cvv), ci));
       ConfigView cv(cvv, fmt::format("claims[{}]", ci));
-      cv.check_keys({"kind", "metric", "a", "b", "ref", "threshold", "text"});
+      cv.check_keys({"kind", "metric", "a", "b", "ref", "threshold", "text", "note"});
       ClaimSpec c;
       c.loc = cvv.loc();
       std::string kind = cv.get_string("kind");
@@ -369,6 +369,7 @@ TableSpec TableSpec::parse(const Value& root, const std::string& id, const LoadO
         cv.fail("metric", fmt::format("'better' needs a metric with a direction; suite '{}' gives none for '{}'",
                                       t.suite, c.metric));
       c.text = cv.get_string("text", "");
+      c.note = cv.get_string("note", "");
       t.claims.push_back(std::move(c));
     }
   }

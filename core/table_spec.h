@@ -68,6 +68,7 @@ struct ClaimSpec {
   size_t a_row = 0, b_row = 0, ref_row = 0;
   double threshold = 0.0;  // margin (less/greater/better), fraction (gap_closed), bound (ratio_*)
   std::string text;        // the claim in words, from the paper
+  std::string note;        // optional context printed under the claim (e.g. scale caveats)
   SourceLoc loc;
 };
 std::string claim_kind_name(ClaimKind k);

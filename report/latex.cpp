@@ -60,6 +60,7 @@ std::string render_latex(const TableReport& rep) {
       out += fmt::format("\\item[\\textbf{{{}}}] {} --- {}", claim_word(c.ours.status), latex_escape(c.description),
                          latex_escape(c.ours.detail));
       if (c.paper) out += fmt::format("; {} ({})", latex_escape(c.paper->detail), claim_word(c.paper->status));
+      if (!c.claim.note.empty()) out += fmt::format(" \\emph{{({})}}", latex_escape(c.claim.note));
       out += "\n";
     }
     out += "\\end{itemize}\n";

@@ -95,7 +95,10 @@ std::string render_markdown(const TableReport& rep, const std::vector<std::strin
 
   if (!rep.claims.empty()) {
     out += "\n### Claims\n\n";
-    for (const auto& c : rep.claims) out += "- " + markdown_escape(claim_line(c)) + "\n";
+    for (const auto& c : rep.claims) {
+      out += "- " + markdown_escape(claim_line(c)) + "\n";
+      if (!c.claim.note.empty()) out += "  - note: " + markdown_escape(c.claim.note) + "\n";
+    }
   }
 
   std::set<size_t> noted;

@@ -75,6 +75,7 @@ metric = "ppl"
 a = "RTN [bits=4]"
 b = "Dense"
 threshold = 1.2
+note = "the paper's ratio is for a 100x larger model"
 )";
 
 std::vector<Record> demo_records(const TableSpec& t) {
@@ -120,6 +121,7 @@ Scale: embedded · model: zoo:tiny · paper model: Llama-3-8B · source: Demo et
 - – RTN [bits=4] closes ≥ 30% of the gap from OATS to Dense (ppl) — ours: not run (row 'OATS' has no record) · paper: 88.9% of the gap (7.10 vs 14.8, ref 6.14) ✓
 - – Broken < Dense (ppl) — ours: not run (row 'Broken' failed: NumericalError)
 - ✗ RTN [bits=4] / Dense ≤ 1.2 (ppl) — ours: ratio 1.48 (31.7 / 21.4) · paper: ratio 1.16 (7.10 / 6.14) ✓
+  - note: the paper's ratio is for a 100x larger model
 
 ### Notes
 
@@ -211,6 +213,7 @@ TEST_CASE("latex report is a booktabs table with the same columns and escaped te
   CHECK(tex.find("\\bottomrule\n\\end{tabular}\n") != std::string::npos);
   CHECK(tex.find("\\item[\\textbf{pass}] 4-bit beats 3-bit --- ours: 31.7 vs 39.0; paper: 7.10 vs 9.50 (pass)\n") !=
         std::string::npos);
+  CHECK(tex.find(" \\emph{(the paper's ratio is for a 100x larger model)}\n") != std::string::npos);
   CHECK(tex.find("\\item[\\textbf{not run}] RTN [bits=4] closes $\\geq$ 30\\% of the gap from OATS to Dense (ppl)") !=
         std::string::npos);
   CHECK(tex.find("\\item[\\textbf{fail}] RTN [bits=4] / Dense $\\leq$ 1.2 (ppl)") != std::string::npos);
