@@ -82,8 +82,18 @@ TrainResult train_causal_lm(CausalLM& model, const at::Tensor& train_ids, const 
                             const TrainOptions& o, const fs::path& work_dir, RunContext& ctx) {
   if (train_ids.dim() != 1 || train_ids.size(0) < o.seqlen + 2)
     throw DataError(fmt::format("training needs a token stream longer than seqlen + 1 = {}", o.seqlen + 1));
-  fs::create_directories(work_dir / "checkpoint");
-  const fs::path state_path = work_dir / "checkpoint" / "state.json";
+  // A checkpoint is written whole into checkpoint.new/ and then swapped in by renames, so a kill
+  // at any moment leaves either the previous checkpoint or the new one, never a mix of the two.
+  const fs::path ckpt = work_dir / "checkpoint", ckpt_new = work_dir / "checkpoint.new",
+                 ckpt_old = work_dir / "checkpoint.old";
+  if (!fs::exists(ckpt / "state.json") && fs::exists(ckpt_old / "state.json")) {
+    fs::remove_all(ckpt);
+    fs::rename(ckpt_old, ckpt);  // killed between the two renames of a swap
+  }
+  fs::remove_all(ckpt_new);
+  fs::remove_all(ckpt_old);
+  fs::create_directories(ckpt);
+  const fs::path state_path = ckpt / "state.json";
   const fs::path log_path = work_dir / "log.csv";
 
   // Parameters that train: every named parameter slot that is defined (tied embeddings once).
@@ -107,9 +117,9 @@ TrainResult train_causal_lm(CausalLM& model, const at::Tensor& train_ids, const 
     nlohmann::json st = nlohmann::json::parse(in);
     if (st.at("options") != options_json(o, model))
       throw ConfigError(fmt::format("{} holds a checkpoint made with other options ({}); remove {} to start over",
-                                    work_dir.string(), st.at("options").dump(), (work_dir / "checkpoint").string()));
-    SafetensorsFile weights(work_dir / "checkpoint" / "model.safetensors");
-    SafetensorsFile moments(work_dir / "checkpoint" / "optimizer.safetensors");
+                                    work_dir.string(), st.at("options").dump(), ckpt.string()));
+    SafetensorsFile weights(ckpt / "model.safetensors");
+    SafetensorsFile moments(ckpt / "optimizer.safetensors");
     {
       at::NoGradGuard no_grad;
       for (auto& [name, t] : params) t.copy_(weights.get(name));
@@ -142,10 +152,15 @@ TrainResult train_causal_lm(CausalLM& model, const at::Tensor& train_ids, const 
     std::vector<std::pair<std::string, at::Tensor>> w, m;
     for (auto& [n, t] : params) w.emplace_back(n, t.detach());
     for (auto& [n, t] : opt.state()) m.emplace_back(n, t);
-    save_safetensors(work_dir / "checkpoint" / "model.safetensors", w, {});
-    save_safetensors(work_dir / "checkpoint" / "optimizer.safetensors", m, {});
+    fs::remove_all(ckpt_new);
+    fs::create_directories(ckpt_new);
+    save_safetensors(ckpt_new / "model.safetensors", w, {});
+    save_safetensors(ckpt_new / "optimizer.safetensors", m, {});
     nlohmann::json st = {{"step", step}, {"options", options_json(o, model)}, {"elapsed_s", elapsed_before + clock.seconds()}};
-    write_file_atomic(state_path, st.dump(2));
+    write_file_atomic(ckpt_new / "state.json", st.dump(2));
+    fs::rename(ckpt, ckpt_old);
+    fs::rename(ckpt_new, ckpt);
+    fs::remove_all(ckpt_old);
   };
 
   for (int64_t step = start; step < o.steps; ++step) {
@@ -180,11 +195,18 @@ TrainResult train_causal_lm(CausalLM& model, const at::Tensor& train_ids, const 
       append_row(log_path, p);
       result.log.push_back(p);
     }
-    if (done % o.checkpoint_every == 0 || done == o.steps) checkpoint(done);
+    const bool stop = o.stop_after > 0 && done >= o.stop_after && done < o.steps;
+    if (done % o.checkpoint_every == 0 || done == o.steps || stop) checkpoint(done);
+    if (stop) {
+      for (auto& [n, t] : params) t.set_requires_grad(false);
+      result.steps = done;
+      return result;
+    }
   }
   progress->finish();
   for (auto& [n, t] : params) t.set_requires_grad(false);
   result.steps = o.steps;
+  result.finished = true;
   if (result.final_valid_ppl == 0) result.final_valid_ppl = std::exp(mean_next_token_loss(model, valid_windows, 8));
   return result;
 }

@@ -27,6 +27,9 @@ struct TrainOptions {
   int64_t eval_every = 200;        // held-out perplexity every N steps (and at the end)
   int64_t checkpoint_every = 100;  // resumable checkpoint every N steps
   uint64_t seed = 0;
+  // Stop (after a checkpoint) once this many steps are done, 0: run to `steps`. For time-boxed
+  // sessions: the next call resumes. Not part of what a checkpoint must match.
+  int64_t stop_after = 0;
 };
 
 struct TrainLogPoint {
@@ -36,7 +39,8 @@ struct TrainLogPoint {
 };
 
 struct TrainResult {
-  int64_t steps = 0;
+  int64_t steps = 0;        // steps done so far (== options.steps when finished)
+  bool finished = false;
   double final_valid_ppl = 0;
   std::vector<TrainLogPoint> log;  // the whole run, including steps before a resume
 };

@@ -56,13 +56,15 @@ void plot_loss(const fs::path& log_csv, const fs::path& out_png, const std::stri
 int cmd_train_zoo(int argc, char** argv) {
   CommonOptions common;
   std::string name, out_dir, work_dir;
-  int64_t steps = 0;
+  int64_t steps = 0, stop_after = 0;
   po::options_description desc("repro train-zoo options");
   desc.add_options()
       ("name", po::value(&name)->required(), "zoo recipe: micro or tiny")
       ("out", po::value(&out_dir), "output folder (default: <project>/models/zoo/<name>)")
       ("work-dir", po::value(&work_dir), "checkpoints and log (default: <project>/.cache/zoo-train/<name>)")
-      ("steps", po::value(&steps)->default_value(0), "override the recipe's step count (for quick trials)");
+      ("steps", po::value(&steps)->default_value(0), "override the recipe's step count (for quick trials)")
+      ("stop-after", po::value(&stop_after)->default_value(0),
+       "stop (with a checkpoint) after this many steps in all; run again to continue");
   add_common_options(desc, common);
   po::positional_options_description pos;
   pos.add("name", 1);
@@ -71,6 +73,7 @@ int cmd_train_zoo(int argc, char** argv) {
 
   ZooRecipe recipe = zoo_recipe(name);
   if (steps > 0) recipe.train.steps = steps;
+  recipe.train.stop_after = stop_after;
   const fs::path out = out_dir.empty() ? project_root() / "models" / "zoo" / name : fs::path(out_dir);
   const fs::path work = work_dir.empty() ? project_root() / ".cache" / "zoo-train" / name : fs::path(work_dir);
   const fs::path data_dir = common.data_dir.empty() ? project_root() / "data" : fs::path(common.data_dir);
@@ -113,6 +116,11 @@ int cmd_train_zoo(int argc, char** argv) {
   ctx.log().info("zoo:{}: {} parameters, {} steps of {} x {} tokens", name, model->num_parameters(), recipe.train.steps,
                  recipe.train.batch_size, recipe.train.seqlen);
   TrainResult result = train_causal_lm(*model, train_ids, valid_windows, recipe.train, work, ctx);
+  if (!result.finished) {
+    std::cout << fmt::format("zoo:{}: stopped at step {} of {} (checkpoint in {}); run the same command again to go on\n",
+                             name, result.steps, recipe.train.steps, work.string());
+    return 0;
+  }
 
   // Write the model as users will load it, then measure it the way the perplexity suite does:
   // reloaded from disk (fp16 weights, fp32 compute), every window of the embedded test split.

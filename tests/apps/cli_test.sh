@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# End to end through the `repro` command line: a small layer_error table is reproduced, its report
+# files checked, re-run from its records, and bad input is refused with exit code 2.
+#   tests/apps/cli_test.sh <path to repro>
+set -uo pipefail
+REPRO=${1:?usage: cli_test.sh <repro binary>}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+expect_rc() {  # expect_rc <rc> <description> -- command...
+  local want=$1 what=$2; shift 3
+  "$@" >"$T/out" 2>"$T/err"; local rc=$?
+  [ "$rc" -eq "$want" ] || fail "$what: exit $rc, expected $want ($(head -c 400 "$T/err"))"
+}
+
+mkdir -p "$T/cfg/cli"
+cat >"$T/cfg/cli/tiny_layer.toml" <<'TOML'
+[table]
+title = "CLI test: a 64x64 synthetic layer"
+suite = "layer_error"
+metrics = ["rel_error", "bits_per_weight"]
+
+[suite]
+out_features = 64
+in_features = 64
+n_tokens = 256
+
+[[rows]]
+label = "Dense"
+
+[[rows]]
+label = "Magnitude"
+compressor = { method = "magnitude", sparsity = [0.5, 0.75] }
+paper = { rel_error = [0.1, nan] }
+
+[[rows]]
+label = "RTN"
+compressor = { method = "rtn", bits = [3, 4], group_size = 32 }
+
+[[claims]]
+kind = "less"
+metric = "rel_error"
+a = "RTN [bits=4]"
+b = "RTN [bits=3]"
+text = "4 bits beat 3 bits"
+
+[[claims]]
+kind = "less"
+metric = "rel_error"
+a = "Magnitude [sparsity=0.75]"
+b = "Magnitude [sparsity=0.5]"
+text = "a deliberately false claim"
+
+[[plots]]
+name = "pareto"
+x = "bits_per_weight"
+y = "rel_error"
+TOML
+CFG="$T/cfg/cli/tiny_layer.toml"
+RES="$T/results"
+
+# Plan: five rows, none cached.
+expect_rc 0 "dry run" -- "$REPRO" reproduce "$CFG" --results-dir "$RES" --dry-run
+[ "$(grep -c ' missing ' "$T/out")" -eq 5 ] || fail "dry run should list 5 missing rows: $(cat "$T/out")"
+
+# Run: report files, one record per row, claims evaluated.
+expect_rc 0 "reproduce" -- "$REPRO" reproduce "$CFG" --results-dir "$RES" --no-progress
+[ "$(ls "$RES/runs/cli/tiny_layer/"*.json 2>/dev/null | wc -l)" -eq 5 ] || fail "expected 5 records"
+for ext in md tex csv; do [ -s "$RES/cli/tiny_layer.$ext" ] || fail "missing tiny_layer.$ext"; done
+if command -v gnuplot >/dev/null; then
+  for ext in svg png pdf; do [ -s "$RES/cli/tiny_layer-pareto.$ext" ] || fail "missing tiny_layer-pareto.$ext"; done
+fi
+[ "$(($(wc -l <"$RES/cli/tiny_layer.csv") - 1))" -eq 5 ] || fail "CSV should have 5 data rows"
+grep -q '✓ 4 bits beat 3 bits' "$RES/cli/tiny_layer.md" || fail "claim '4 bits beat 3 bits' should pass"
+grep -q '✗ a deliberately false claim' "$RES/cli/tiny_layer.md" || fail "the false claim should fail"
+grep -q 'Magnitude \[sparsity=0.5\]' "$RES/cli/tiny_layer.md" || fail "row labels missing from the Markdown"
+grep -q 'booktabs\|\\toprule' "$RES/cli/tiny_layer.tex" || fail "LaTeX table should use booktabs rules"
+
+# Second run: everything cached.
+expect_rc 0 "re-run" -- "$REPRO" reproduce "$CFG" --results-dir "$RES" --no-progress
+grep -q '5 cached, 0 ran, 0 failed' "$T/out" || fail "re-run should recompute nothing: $(tail -1 "$T/out")"
+
+# One row again, and the report from the records alone.
+expect_rc 0 "run-row" -- "$REPRO" run-row "$CFG" 1 --results-dir "$RES" --force --no-progress
+rm -f "$RES/cli/tiny_layer.md"
+expect_rc 0 "report" -- "$REPRO" report "$CFG" --results-dir "$RES"
+[ -s "$RES/cli/tiny_layer.md" ] || fail "report did not rewrite the Markdown"
+
+# Listing.
+expect_rc 0 "list methods" -- "$REPRO" list methods
+grep -q '^  magnitude ' "$T/out" && grep -q '^  rtn ' "$T/out" || fail "list methods should show magnitude and rtn"
+grep -q 'bits .*int .*default 4' "$T/out" || fail "list methods should show rtn's parameters"
+
+# Bad input: one line, exit 2.
+sed 's/bits = \[3, 4\]/bits = "four"/' "$CFG" >"$T/cfg/cli/bad_type.toml"
+expect_rc 2 "ill-typed value" -- "$REPRO" reproduce "$T/cfg/cli/bad_type.toml" --results-dir "$RES"
+grep -q 'bad_type.toml:[0-9]*: .*bits.*expected int' "$T/err" || fail "type error should name file:line, key and type: $(cat "$T/err")"
+sed 's/^compressor = { method = "rtn"/compresor = { method = "rtn"/' "$CFG" >"$T/cfg/cli/bad_key.toml"
+expect_rc 2 "unknown key" -- "$REPRO" reproduce "$T/cfg/cli/bad_key.toml" --results-dir "$RES"
+grep -q "did you mean 'compressor'" "$T/err" || fail "unknown key should suggest 'compressor': $(cat "$T/err")"
+expect_rc 2 "missing file" -- "$REPRO" reproduce "$T/cfg/cli/nope.toml"
+expect_rc 2 "rows glob matching nothing" -- "$REPRO" reproduce "$CFG" --results-dir "$RES" --rows 'GPTQ*'
+expect_rc 2 "unknown command" -- "$REPRO" reproduc
+expect_rc 2 "unknown option" -- "$REPRO" reproduce "$CFG" --bogus
+
+[ "$fails" -eq 0 ] && echo "cli_test: all checks passed"
+exit $((fails > 0))
