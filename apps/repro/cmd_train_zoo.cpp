@@ -164,6 +164,9 @@ int cmd_train_zoo(int argc, char** argv) {
       "| split | windows | perplexity |\n|---|---|---|\n"
       "| embedded test | {tw} | **{tppl:.3f}** |\n| embedded valid | {vw} | {vppl:.3f} |\n\n"
       "`repro reproduce examples/dense_ppl` reports the test number.\n\n"
+      "Perplexity is per token, so it depends on the tokenizer: zoo:micro (2048 pieces) and zoo:tiny\n"
+      "(8192 pieces) cut the same text into different numbers of tokens, and their perplexities are not\n"
+      "comparable with each other. Compare methods on one model.\n\n"
       "![loss curve](loss.png)\n\n(`log.csv` holds the curve's data.)\n\n"
       "Machine: {cpu}, {cores} cores, libtorch {torch}, BLAS {blas}.\n",
       fmt::arg("name", name), fmt::arg("purpose", recipe.purpose), fmt::arg("params", model->num_parameters()),
