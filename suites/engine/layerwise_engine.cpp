@@ -37,17 +37,17 @@ double block_mb(DecoderBlock& block) {
   return mb;
 }
 
-// Runs `block` over every batch of `hidden` ([n, T, D] on the device); returns the outputs when
-// `keep` (else runs only for the input hooks).
-at::Tensor run_block(const DecoderBlock& block, const at::Tensor& hidden, const at::Tensor& positions, int64_t batch,
-                     bool keep) {
+// Runs `block` over every batch of `hidden` ([n, T, D] on the device). With `in_place`, each
+// batch's output overwrites its input (a batch's output depends on that batch alone), so the
+// calibration activations stay one buffer; otherwise the block runs only for its input hooks.
+void run_block(const DecoderBlock& block, at::Tensor& hidden, const at::Tensor& positions, int64_t batch,
+               bool in_place) {
   at::NoGradGuard no_grad;
-  std::vector<at::Tensor> outs;
   for (int64_t i = 0; i < hidden.size(0); i += batch) {
-    at::Tensor y = block.forward(hidden.slice(0, i, std::min(hidden.size(0), i + batch)), positions);
-    if (keep) outs.push_back(y);
+    at::Tensor x = hidden.slice(0, i, std::min(hidden.size(0), i + batch));
+    at::Tensor y = block.forward(x, positions);
+    if (in_place) x.copy_(y);
   }
-  return keep ? at::cat(outs, 0) : at::Tensor();
 }
 
 LayerOutcome compress_linear(DecoderBlock& block, const std::string& name, const at::Tensor& H, int64_t n_samples,
@@ -140,7 +140,7 @@ EngineReport compress_model(CausalLM& model, const at::Tensor& calibration, Laye
     auto t = ctx.timer().scope("calibrate");
     hidden = model.embed(calibration.to(home)).to(ctx.device());
   }
-  report.activations_mb = 2 * tensor_mb(hidden);  // inputs and outputs of one block
+  report.activations_mb = tensor_mb(hidden);  // one buffer: each block's outputs replace its inputs
 
   auto progress = ctx.progress("compress", model.num_layers());
   for (int64_t i = 0; i < model.num_layers(); ++i) {
@@ -173,7 +173,7 @@ EngineReport compress_model(CausalLM& model, const at::Tensor& calibration, Laye
       }
       {
         auto t = ctx.timer().scope("calibrate");
-        run_block(block, hidden, positions, o.batch_size, /*keep=*/false);
+        run_block(block, hidden, positions, o.batch_size, /*in_place=*/false);
       }
       for (const Group* g : todo) block.linear(g->linears.front()).on_input = nullptr;
       CachedHessians out;
@@ -205,7 +205,7 @@ EngineReport compress_model(CausalLM& model, const at::Tensor& calibration, Laye
     // The next block calibrates on what this compressed block produces.
     if (i + 1 < model.num_layers()) {
       auto t = ctx.timer().scope("calibrate");
-      hidden = run_block(block, hidden, positions, o.batch_size, /*keep=*/true);
+      run_block(block, hidden, positions, o.batch_size, /*in_place=*/true);
     }
     block.to(home, dtype);
     progress->advance();
