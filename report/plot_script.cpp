@@ -38,6 +38,27 @@ bool drawable(const Point& p, const PlotRequest& r) {
   return true;
 }
 
+// A log axis over less than two decades gets no labelled tics from gnuplot (they sit on powers of
+// ten) and is stretched to whole decades: fix it to the data and label about six geometric steps,
+// each rounded to two significant digits. Returns "" when gnuplot's own choice is fine.
+std::string narrow_log_axis(char axis, const std::vector<Point>& points, bool is_x) {
+  double lo = INFINITY, hi = -INFINITY;
+  for (const auto& p : points) {
+    const double v = is_x ? p.x : p.y;
+    lo = std::min(lo, v), hi = std::max(hi, v);
+  }
+  if (!(lo > 0) || !(hi > lo) || hi / lo >= 100) return "";
+  std::vector<std::string> tics;
+  double last = 0;
+  for (int i = 0; i <= 5; ++i) {
+    double v = lo * std::pow(hi / lo, i / 5.0);
+    const double unit = std::pow(10.0, std::floor(std::log10(v)) - 1);
+    v = std::round(v / unit) * unit;
+    if (v > last * (1 + 1e-9)) tics.push_back(fmt::format("{:g}", v)), last = v;
+  }
+  return fmt::format("set autoscale {0}fix\nset {0}tics ({1})\n", axis, join(tics, ", "));
+}
+
 }  // namespace
 
 std::string axis_label(const std::string& metric, Better better) {
@@ -105,11 +126,15 @@ PlotText plot_text(const PlotRequest& req, const std::vector<Point>& all_points,
   s += fmt::format("set title {}\n", quoted(req.title));
   s += fmt::format("set xlabel {}\nset ylabel {}\n", quoted(axis_label(req.x, req.x_better)),
                    quoted(axis_label(req.y, req.y_better)));
-  if (req.log_x) s += "set logscale x\n";
-  if (req.log_y) s += "set logscale y\n";
-  // Room around the points on linear axes (on a log axis, autoscaling to whole decades is enough).
-  const char* xo = req.log_x ? "0" : "graph 0.05";
-  const char* yo = req.log_y ? "0" : "graph 0.05";
+  std::vector<Point> drawn = ours;
+  drawn.insert(drawn.end(), paper.begin(), paper.end());
+  const std::string narrow_x = req.log_x ? narrow_log_axis('x', drawn, true) : "";
+  const std::string narrow_y = req.log_y ? narrow_log_axis('y', drawn, false) : "";
+  if (req.log_x) s += "set logscale x\n" + narrow_x;
+  if (req.log_y) s += "set logscale y\n" + narrow_y;
+  // Room around the points (a wide log axis is autoscaled to whole decades, which is room enough).
+  const char* xo = req.log_x && narrow_x.empty() ? "0" : "graph 0.05";
+  const char* yo = req.log_y && narrow_y.empty() ? "0" : "graph 0.05";
   s += fmt::format("set grid\nset offsets {0}, {0}, {1}, {1}\n", xo, yo);
   s += "set key outside below left Left reverse vertical maxcols 1 font ',9'\n";
 

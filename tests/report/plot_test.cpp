@@ -91,6 +91,16 @@ TEST_CASE("plot script: fronts, log axes, legends, data blocks", "[report][plot]
   CHECK(text.dropped == 1);  // not positive on a log axis
   CHECK(text.script.find("set logscale y\n") != std::string::npos);
   CHECK(text.script.find("set logscale x") == std::string::npos);
+  // y spans 6..40, less than two decades: fixed to the data with labelled geometric tics.
+  CHECK(text.script.find("set autoscale yfix\nset ytics (6, 8.8, 13, 19, 27, 40)\n") != std::string::npos);
+  CHECK(text.script.find("set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05") != std::string::npos);
+  {
+    PlotRequest wide = req;
+    std::vector<Point> spread = {{1, 1, "a", false}, {2, 1000, "b", false}};
+    PlotText w = plot_text(wide, spread, "w");
+    CHECK(w.script.find("set ytics") == std::string::npos);  // whole decades are labelled by gnuplot
+    CHECK(w.script.find("set offsets graph 0.05, graph 0.05, 0, 0") != std::string::npos);
+  }
   CHECK(text.script.find("set title 'It''s a plot'") != std::string::npos);
   CHECK(text.script.find("set xlabel 'bits (lower is better)'") != std::string::npos);
   CHECK(text.script.find("title '1  q(bits=4)'") != std::string::npos);
