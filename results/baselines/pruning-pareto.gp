@@ -7,8 +7,10 @@ set title 'Perplexity vs fraction of weights kept'
 set xlabel 'params_kept (lower is better)'
 set ylabel 'ppl (lower is better)'
 set logscale y
+set autoscale yfix
+set ytics (69, 73, 78, 83, 88, 93)
 set grid
-set offsets graph 0.05, graph 0.05, 0, 0
+set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05
 set key outside below left Left reverse vertical maxcols 1 font ',9'
 set terminal svg size 1226,854 dynamic noenhanced font 'Sans,11' background rgb 'white'
 set output 'pruning-pareto.svg'

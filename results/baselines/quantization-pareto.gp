@@ -7,8 +7,10 @@ set title 'Perplexity vs bits per weight'
 set xlabel 'bits_per_weight (lower is better)'
 set ylabel 'ppl (lower is better)'
 set logscale y
+set autoscale yfix
+set ytics (69, 73, 76, 80, 84, 88)
 set grid
-set offsets graph 0.05, graph 0.05, 0, 0
+set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05
 set key outside below left Left reverse vertical maxcols 1 font ',9'
 set terminal svg size 960,718 dynamic noenhanced font 'Sans,11' background rgb 'white'
 set output 'quantization-pareto.svg'
