@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/run_context.h"
 #include "models/llama.h"
+#include "tests/models/models_test_util.h"
 #include "tests/test_util.h"
 #include "training/adamw.h"
 #include "training/train_lm.h"
@@ -78,25 +79,6 @@ TEST_CASE("gradient clipping scales to the global norm", "[training][clip]") {
 
 namespace {
 
-LlamaConfig small_config() {
-  LlamaConfig c;
-  c.model_type = "llama";
-  c.vocab_size = 32;
-  c.hidden_size = 32;
-  c.intermediate_size = 64;
-  c.num_hidden_layers = 1;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.head_dim = 8;
-  c.rms_norm_eps = 1e-5;
-  c.rope_theta = 10000.0;
-  c.max_position_embeddings = 64;
-  c.tie_word_embeddings = true;
-  c.bos_token_id = 1;
-  c.eos_token_ids = {2};
-  return c;
-}
-
 // A stream with a learnable rule: a repeating pseudo-random cycle of 24 tokens.
 at::Tensor cyclic_stream(int64_t n) {
   at::Tensor cycle = at::randperm(24, at::TensorOptions().dtype(at::kLong)) + 3;
@@ -136,7 +118,7 @@ TEST_CASE("LM training learns, and an interrupted run resumes to the same weight
   RunContext ctx(ro);
   test::TempDir whole, split;
 
-  auto fresh = [] { return CausalLM::random(small_config(), 9); };
+  auto fresh = [] { return CausalLM::random(test::tiny_config(), 9); };
   auto m0 = fresh();
   const double ppl0 = std::exp(mean_next_token_loss(*m0, valid, 4));
 
