@@ -91,17 +91,17 @@ LoadOptions make_load_options(const CommonOptions& o) {
 
 bool parse(int argc, char** argv, po::options_description& desc, po::positional_options_description& pos,
            po::variables_map& vm, const std::string& usage) {
-  bool help = false;
-  desc.add_options()("help,h", po::bool_switch(&help), "show this help");
+  desc.add_options()("help,h", po::bool_switch(), "show this help");
   try {
     po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
+    // --help before notify(): notify() fails on required options the user did not give.
+    if (vm.count("help") && vm["help"].as<bool>()) {
+      std::cout << "usage: " << usage << "\n\n" << desc << "\n";
+      return false;
+    }
     po::notify(vm);
   } catch (const po::error& e) {
     throw UsageError(std::string(e.what()) + " (see --help)");
-  }
-  if (help) {
-    std::cout << "usage: " << usage << "\n\n" << desc << "\n";
-    return false;
   }
   return true;
 }

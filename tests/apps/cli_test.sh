@@ -92,6 +92,12 @@ expect_rc 0 "list methods" -- "$REPRO" list methods
 grep -q '^  magnitude ' "$T/out" && grep -q '^  rtn ' "$T/out" || fail "list methods should show magnitude and rtn"
 grep -q 'bits .*int .*default 4' "$T/out" || fail "list methods should show rtn's parameters"
 
+# --help works on every subcommand, also those with required arguments.
+for cmd in reproduce run-row report plot list train-zoo; do
+  expect_rc 0 "$cmd --help" -- "$REPRO" $cmd --help
+  grep -q "^usage: repro $cmd" "$T/out" || fail "$cmd --help should print its usage: $(head -c 300 "$T/out")"
+done
+
 # Bad input: one line, exit 2.
 sed 's/bits = \[3, 4\]/bits = "four"/' "$CFG" >"$T/cfg/cli/bad_type.toml"
 expect_rc 2 "ill-typed value" -- "$REPRO" reproduce "$T/cfg/cli/bad_type.toml" --results-dir "$RES"
