@@ -163,6 +163,11 @@ TrainResult train_causal_lm(CausalLM& model, const at::Tensor& train_ids, const 
     fs::remove_all(ckpt_old);
   };
 
+  if (o.stop_after > 0 && start >= o.stop_after && start < o.steps) {  // already past the stop
+    for (auto& [n, t] : params) t.set_requires_grad(false);
+    result.steps = start;
+    return result;
+  }
   for (int64_t step = start; step < o.steps; ++step) {
     double lr = warmup_cosine_lr(step, o.warmup, o.steps, o.lr, o.min_lr);
     at::Tensor batch = sample_batch(train_ids, o, step);

@@ -50,8 +50,8 @@ void record_memory_phase(Record& rec, double rss_before, const EngineReport& rep
   const double peak = host_peak_rss_mb();
   m["rss_before_compress_mb"] = rss_before;
   m["peak_compress_mb"] = peak;
-  // What the engine holds beyond the model: one block, its calibration activations (inputs and
-  // outputs), the block's Hessians and the solver's workspace.
+  // What the engine holds beyond the model: one block, the calibration activations (one buffer),
+  // one batch's forward working set, the block's Hessians and the solver's workspace.
   m["compress_overhead_mb"] = peak - rss_before;
   m["activations_mb"] = report.activations_mb;
   m["max_block_mb"] = report.max_block_mb;

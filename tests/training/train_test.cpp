@@ -141,6 +141,14 @@ TEST_CASE("LM training learns, and an interrupted run resumes to the same weight
   auto m2 = fresh();
   TrainResult r2 = train_causal_lm(*m2, stream, valid, o, split.path(), ctx);
   CHECK(r2.steps == 25);
+  {  // asking to stop at a step already passed trains nothing
+    TrainOptions again = o;
+    again.stop_after = 20;
+    auto m = fresh();
+    TrainResult r = train_causal_lm(*m, stream, valid, again, split.path(), ctx);
+    CHECK(r.steps == 25);
+    CHECK_FALSE(r.finished);
+  }
   // Killed between the two renames of a checkpoint swap: only checkpoint.old is left.
   fs::rename(split.path() / "checkpoint", split.path() / "checkpoint.old");
   o.stop_after = 0;
