@@ -21,7 +21,8 @@
 
 #include "core/params.h"
 #include "core/run_context.h"
-#include "methods/api.h"
+#include "core/run_context.h"
+#include "methods/api/layer_compressor.h"
 #include "methods/common/layer_error.h"
 
 namespace {

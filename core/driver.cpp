@@ -14,7 +14,10 @@ namespace repro {
 
 std::string row_key(const RowSpec& row, const nlohmann::json& fingerprint, uint64_t seed, const SuiteInfo& suite) {
   std::string versions = suite.name + "@" + suite.version;
-  for (const auto& c : row.components) versions += "," + c.method + "@" + c.info->version;
+  for (const auto& c : row.components) {
+    versions += "," + c.method + "@" + c.info->version;
+    for (const auto& v : c.params.component_versions()) versions += "," + v;  // nested components
+  }
   std::string text = fmt::format("{}\n{}\n{}\nseed={}\nscale={}", row.canonical(), fingerprint.dump(), versions, seed,
                                  row.scale);
   return sha256_hex(text).substr(0, 20);

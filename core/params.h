@@ -1,11 +1,19 @@
 #pragma once
 // Typed, validated parameters of a method or suite.
 //
-// A plugin declares its parameters as ParamSpecs (name, type, default, one-line doc). A Params is
-// built from a config table by validate(): unknown keys and ill-typed values are ConfigErrors that
-// name file:line and key; absent keys take their defaults; ints are accepted for floats.
+// A plugin declares its parameters as ParamSpecs (name, type, default, one-line doc, and the values
+// it accepts: a range, extra allowed values, string choices). A Params is built from a config table
+// by validate(): unknown keys, ill-typed and out-of-range values are ConfigErrors that name
+// file:line and key; absent keys take their defaults; ints are accepted for floats.
+//
+// A parameter may also be a component: another plugin of a given family, with its own parameters
+// (`mask_solver = "topk"` or `mask_solver = { method = "tsenor", iters = 300 }`). It is validated
+// against that plugin's specs, and prints as `tsenor(iters=300,...)` in the canonical spec.
 
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,7 +21,10 @@
 
 namespace repro {
 
-enum class ParamType { Bool, Int, Float, String, IntList, FloatList, StringList };
+struct MethodInfo;
+class Params;
+
+enum class ParamType { Bool, Int, Float, String, IntList, FloatList, StringList, Component };
 
 std::string param_type_name(ParamType t);
 bool is_list_type(ParamType t);
@@ -24,8 +35,26 @@ struct ParamSpec {
   Value default_value;               // null: the parameter is required
   std::string doc;                   // one line
   std::vector<std::string> choices;  // for strings: allowed values (empty: any)
+  // Numbers (and the elements of number lists): the accepted range, inclusive unless marked
+  // exclusive, plus values accepted outside it ("-1: one group per channel").
+  std::optional<double> min, max;
+  bool min_exclusive = false, max_exclusive = false;
+  std::vector<double> also;
+  std::string family;  // Component: the plugin family ("MaskSolver")
 
   bool required() const { return default_value.is_null(); }
+
+  // Chainable constraints: param_int("bits", 4, "...").range(2, 8).or_value(16).
+  ParamSpec& range(double lo, double hi);
+  ParamSpec& at_least(double lo);
+  ParamSpec& above(double lo);  // exclusive
+  ParamSpec& at_most(double hi);
+  ParamSpec& below(double hi);  // exclusive
+  ParamSpec& or_value(double v);
+  // The accepted values in words: "in [2, 8] or 16", "> 0", "one of a|b", "" when unconstrained.
+  std::string constraint() const;
+  // Whether a number satisfies the range (and `also`).
+  bool accepts(double v) const;
 };
 
 // Helpers for declaring specs tersely in plugins.
@@ -35,6 +64,20 @@ ParamSpec param_float(std::string name, double def, std::string doc);
 ParamSpec param_string(std::string name, std::string def, std::string doc, std::vector<std::string> choices = {});
 ParamSpec param_required(std::string name, ParamType type, std::string doc);
 ParamSpec param_list(std::string name, ParamType type, Value::Array def, std::string doc);
+// A component of `family` (default: the plugin named `def`, with its own defaults).
+ParamSpec param_component(std::string name, std::string family, std::string def, std::string doc);
+
+// The value of a component parameter: which plugin, and its validated parameters.
+struct ComponentParams {
+  std::string family, method;
+  const MethodInfo* info = nullptr;
+  std::shared_ptr<const Params> params;
+
+  // "tsenor(iters=300,tau=0.1)"
+  std::string canonical() const;
+  // "tsenor@2": the plugin's version, then those of its own components, for cache keys.
+  std::vector<std::string> versions() const;
+};
 
 class Params {
  public:
@@ -54,22 +97,29 @@ class Params {
   std::vector<int64_t> get_int_list(const std::string& name) const;
   std::vector<double> get_float_list(const std::string& name) const;
   std::vector<std::string> get_string_list(const std::string& name) const;
+  const ComponentParams& get_component(const std::string& name) const;  // InternalError when not a component
 
   // The user-facing location of a parameter ("file:line: "), for plugin errors about its value.
   std::string where(const std::string& name) const;
   // Throws ConfigError "<where> parameter '<name>' <message>".
   [[noreturn]] void fail(const std::string& name, const std::string& message) const;
 
-  // "a=1,b=x" with keys sorted and every default filled in.
+  // "a=1,b=x" with keys sorted and every default filled in; components as "c=name(k=v,...)".
   std::string canonical() const;
+  // Every nested component's "name@version" (depth first), for cache keys.
+  std::vector<std::string> component_versions() const;
   const Value::Table& values() const { return values_; }
   Value to_value() const { return Value(values_); }
 
-  // Programmatic construction (tests, suites composing methods).
+  // Programmatic construction (tests, suites composing methods). Not for component parameters:
+  // build those through validate().
   Params& set(const std::string& name, Value v);
 
  private:
+  static ComponentParams validate_component(const Value& v, const ParamSpec& s, const std::string& context);
+
   Value::Table values_;
+  std::map<std::string, ComponentParams> components_;
   std::string context_;
 };
 

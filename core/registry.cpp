@@ -11,12 +11,18 @@ Catalog& Catalog::instance() {
   return c;
 }
 
-void Catalog::add(const MethodInfo* info) {
+void Catalog::add(const MethodInfo* info, Validator validator) {
   auto& fam = by_family_[info->family];
   if (fam.count(info->name))
     throw InternalError(fmt::format("two {} plugins are registered as '{}'; names must be unique in a family",
                                     info->family, info->name));
   fam[info->name] = info;
+  if (validator) validators_[info] = std::move(validator);
+}
+
+void Catalog::check(const MethodInfo& info, const Params& params) const {
+  auto it = validators_.find(&info);
+  if (it != validators_.end()) it->second(params);
 }
 
 const MethodInfo* Catalog::find(const std::string& family, const std::string& name) const {

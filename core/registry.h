@@ -36,9 +36,16 @@ struct MethodInfo {
 // Family-agnostic index of everything registered.
 class Catalog {
  public:
+  // Checks a plugin's validated parameters beyond their specs (cross-parameter rules): for methods,
+  // a fresh instance's configure(). Throws ConfigError.
+  using Validator = std::function<void(const Params&)>;
+
   static Catalog& instance();
   // Duplicate (family, name) -> InternalError.
-  void add(const MethodInfo* info);
+  void add(const MethodInfo* info, Validator validator = {});
+  // Runs the plugin's validator (if it has one) on parameters already validated against its specs.
+  // Tables call this for every component of every row when they load, before any row runs.
+  void check(const MethodInfo& info, const Params& params) const;
   const MethodInfo* find(const std::string& family, const std::string& name) const;
   std::vector<const MethodInfo*> list(const std::string& family = "") const;
   std::vector<std::string> families() const;
@@ -46,6 +53,7 @@ class Catalog {
 
  private:
   std::map<std::string, std::map<std::string, const MethodInfo*>> by_family_;
+  std::map<const MethodInfo*, Validator> validators_;
 };
 
 template <class Base>
@@ -59,11 +67,22 @@ class Registry {
   }
 
   // Registers a plugin; a second plugin with the same name in this family -> InternalError.
-  void add(const MethodInfo& info, Factory factory) {
+  void add(const MethodInfo& info, Factory factory, Catalog::Validator validator = {}) {
     REPRO_ASSERT(info.family == Base::kFamily,
                  "method '" + info.name + "' declares family '" + info.family + "' but registers as " + Base::kFamily);
-    Catalog::instance().add(&info);
+    Catalog::instance().add(&info, std::move(validator));
     factories_[info.name] = std::move(factory);
+  }
+
+  // Creates and configures a component chosen by a parameter (ParamType::Component of this
+  // family). Call it once per row (in configure()), not per use.
+  std::unique_ptr<Base> create(const ComponentParams& component) const {
+    REPRO_ASSERT(component.family == Base::kFamily && component.params,
+                 "component '" + component.method + "' of family '" + component.family + "' created as " +
+                     Base::kFamily);
+    std::unique_ptr<Base> p = create(component.method);
+    p->configure(*component.params);
+    return p;
   }
 
   // Unknown name -> ConfigError listing the registered names (with a did-you-mean).
@@ -96,10 +115,22 @@ void Registry<Base>::unknown(const std::string& name) const {
 }
 
 namespace detail {
+// Methods are validated at load by configuring a fresh instance (configure() must be cheap and
+// look at parameters only); plugins without configure() (suites) have no validator.
+template <class Impl>
+Catalog::Validator configure_validator() {
+  if constexpr (requires(Impl& m, const Params& p) { m.configure(p); }) {
+    return [](const Params& p) { Impl().configure(p); };
+  } else {
+    return {};
+  }
+}
+
 template <class Base, class Impl>
 struct Registrar {
   Registrar() {
-    Registry<Base>::instance().add(Impl::static_info(), [] { return std::unique_ptr<Base>(new Impl()); });
+    Registry<Base>::instance().add(
+        Impl::static_info(), [] { return std::unique_ptr<Base>(new Impl()); }, configure_validator<Impl>());
   }
 };
 }  // namespace detail

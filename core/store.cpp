@@ -18,43 +18,6 @@ namespace repro {
 
 namespace fs = std::filesystem;
 
-void write_file_atomic(const fs::path& path, const std::string& content) {
-  static std::atomic<int> counter{0};
-  fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw IoError(fmt::format("{}: cannot create folder ({})", dir.string(), ec.message()));
-  fs::path tmp = dir / fmt::format(".{}.tmp-{}-{}", path.filename().string(), getpid(), counter++);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw IoError(fmt::format("{}: cannot create ({})", tmp.string(), std::strerror(errno)));
-  size_t off = 0;
-  while (off < content.size()) {
-    ssize_t n = ::write(fd, content.data() + off, content.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw IoError(fmt::format("{}: write failed ({})", tmp.string(), std::strerror(err)));
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    throw IoError(fmt::format("{}: fsync failed ({})", tmp.string(), std::strerror(errno)));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw IoError(fmt::format("{}: rename failed ({})", path.string(), std::strerror(err)));
-  }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-}
-
 ResultStore::ResultStore(fs::path root) : root_(std::move(root)) {}
 
 fs::path ResultStore::table_dir(const std::string& table_id) const { return root_ / table_id; }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/atomic_file.h"
 #include "core/record.h"
 
 namespace repro {
@@ -33,7 +34,5 @@ class ResultStore {
   std::filesystem::path root_;
 };
 
-// Writes `content` to `path` atomically (temp file in the same folder, fsync, rename, fsync dir).
-void write_file_atomic(const std::filesystem::path& path, const std::string& content);
 
 }  // namespace repro

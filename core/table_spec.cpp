@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <set>
 
 #include <fmt/format.h>
@@ -228,15 +229,24 @@ TableSpec TableSpec::parse(const Value& root, const std::string& id, const LoadO
       if (it != suite_table.end() && is_sweep(it->second, p.type))
         axes.push_back({p.name, "suite." + p.name, &suite_table, p.name, it->second.as_array()});
     }
-    for (auto& d : drafts) {
-      for (const auto& p : d.info->params) {
-        auto it = d.table.find(p.name);
-        if (it != d.table.end() && is_sweep(it->second, p.type)) {
-          std::string q = d.path.substr(rpath.size() + 1) + "." + p.name;
-          axes.push_back({p.name, q, &d.table, p.name, it->second.as_array()});
-        }
-      }
-    }
+    // A component's parameters, and those of the components nested in it (a table value of a
+    // component parameter: `mask_solver = { method = "x", iters = [100, 300] }`), may be swept.
+    std::function<void(Value::Table&, const MethodInfo&, const std::string&)> collect =
+        [&](Value::Table& table, const MethodInfo& info, const std::string& prefix) {
+          for (const auto& p : info.params) {
+            auto it = table.find(p.name);
+            if (it == table.end()) continue;
+            if (p.type == ParamType::Component) {
+              const Value* m = it->second.find("method");
+              const MethodInfo* nested = m && m->is_string() ? Catalog::instance().find(p.family, m->as_string()) : nullptr;
+              if (it->second.is_table() && nested) collect(it->second.as_table(), *nested, prefix + "." + p.name);
+              continue;
+            }
+            if (is_sweep(it->second, p.type))
+              axes.push_back({p.name, prefix + "." + p.name, &table, p.name, it->second.as_array()});
+          }
+        };
+    for (auto& d : drafts) collect(d.table, *d.info, d.path.substr(rpath.size() + 1));
     for (auto& a : axes) {
       if (a.values.empty())
         throw ConfigError(fmt::format("{}: key '{}.{}': an empty list sweeps over nothing", rv.where(label), rpath,
@@ -299,6 +309,7 @@ TableSpec TableSpec::parse(const Value& root, const std::string& id, const LoadO
         comp.method = d.method;
         comp.info = d.info;
         comp.params = Params::validate(Value(d.table), d.info->params, d.path);
+        Catalog::instance().check(*d.info, comp.params);  // cross-parameter rules, before any row runs
         row.components.push_back(std::move(comp));
       }
       for (size_t ai = 0; ai < axes.size(); ++ai) (*axes[ai].target)[axes[ai].key] = saved[ai];

@@ -31,6 +31,12 @@ const std::vector<std::string>& DecoderBlock::linear_names() {
   return kNames;
 }
 
+const std::vector<std::vector<std::string>>& DecoderBlock::input_groups() {
+  static const std::vector<std::vector<std::string>> kGroups = {
+      {"q_proj", "k_proj", "v_proj"}, {"o_proj"}, {"gate_proj", "up_proj"}, {"down_proj"}};
+  return kGroups;
+}
+
 const Linear& DecoderBlock::linear(const std::string& name) const {
   if (name == "q_proj") return q_proj;
   if (name == "k_proj") return k_proj;

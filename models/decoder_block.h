@@ -45,6 +45,10 @@ class DecoderBlock {
   // The seven canonical linear names, in execution order: q_proj k_proj v_proj o_proj gate_proj
   // up_proj down_proj.
   static const std::vector<std::string>& linear_names();
+  // The linears grouped by the input they read, in execution order: {q, k, v} read n1(x), {o} the
+  // attention output, {gate, up} n2(h), {down} the gated product. Linears of one group share one
+  // calibration Hessian.
+  static const std::vector<std::vector<std::string>>& input_groups();
   // InternalError for a name outside linear_names().
   Linear& linear(const std::string& name);
   const Linear& linear(const std::string& name) const;

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace repro::safetensors {
@@ -199,45 +200,12 @@ void write_file(const std::filesystem::path& path, const std::vector<RawTensor>&
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');
 
-  static std::atomic<int> counter{0};
-  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  const std::filesystem::path tmp =
-      dir / fmt::format(".{}.tmp-{}-{}", path.filename().string(), ::getpid(), counter++);
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw IoError(fmt::format("{}: cannot create ({})", tmp.string(), std::strerror(errno)));
-  auto put = [&](const void* p, size_t n) {
-    const char* c = static_cast<const char*>(p);
-    while (n > 0) {
-      const ssize_t w = ::write(fd, c, std::min<size_t>(n, 1u << 30));
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) {
-        const int err = errno;
-        ::close(fd);
-        std::filesystem::remove(tmp);
-        throw IoError(fmt::format("{}: write failed ({})", path.string(), std::strerror(err)));
-      }
-      c += w, n -= static_cast<size_t>(w);
-    }
-  };
+  AtomicFileWriter file(path);
   const uint64_t n = text.size();
-  put(&n, 8);
-  put(text.data(), text.size());
-  for (const RawTensor* t : order) put(t->data, t->nbytes);
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    std::filesystem::remove(tmp);
-    throw IoError(fmt::format("{}: fsync/close failed ({})", path.string(), std::strerror(errno)));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp);
-    throw IoError(fmt::format("{}: cannot rename the temp file into place ({})", path.string(), ec.message()));
-  }
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  file.write(&n, 8);
+  file.write(text);
+  for (const RawTensor* t : order) file.write(t->data, t->nbytes);
+  file.commit();
 }
 
 }  // namespace repro::safetensors

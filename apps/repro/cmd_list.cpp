@@ -19,8 +19,9 @@ namespace {
 void print_params(const std::vector<ParamSpec>& params) {
   for (const auto& p : params) {
     std::string def = p.required() ? "required" : "default " + (p.default_value.is_string() ? "'" + p.default_value.as_string() + "'" : p.default_value.canonical());
-    std::string choices = p.choices.empty() ? "" : " {" + join(p.choices, "|") + "}";
-    std::cout << fmt::format("      {:<18} {:<15} {:<22} {}{}\n", p.name, param_type_name(p.type), def, p.doc, choices);
+    const std::string constraint = p.constraint();
+    std::cout << fmt::format("      {:<18} {:<15} {:<22} {}{}\n", p.name, param_type_name(p.type), def, p.doc,
+                             constraint.empty() ? "" : " (" + constraint + ")");
   }
 }
 

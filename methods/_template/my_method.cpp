@@ -7,7 +7,8 @@
 
 #include <cmath>
 
-#include "methods/api.h"
+#include "core/run_context.h"
+#include "methods/api/layer_compressor.h"
 
 namespace repro {
 namespace {
@@ -20,22 +21,20 @@ class TemplateExample : public LayerCompressor {
     static const MethodInfo info{
         "_template_example", LayerCompressor::kFamily,
         "template plugin: keeps the largest |W_ij| * sqrt(H_jj) per row (copy me)", "", "1",
-        {param_float("keep", 0.5, "fraction of weights kept in every row (0, 1]")}};
+        {param_float("keep", 0.5, "fraction of weights kept in every row").above(0).at_most(1)}};
     return info;
   }
   const MethodInfo& info() const override { return static_info(); }
 
-  // Parameters arrive validated (types, defaults); check what types cannot express here.
-  void configure(const Params& params) override {
-    keep_ = params.get_float("keep");
-    if (!(keep_ > 0.0 && keep_ <= 1.0)) params.fail("keep", "must be in (0, 1]");
-  }
+  // Parameters arrive validated (types, defaults, ranges). Rules across parameters go here, with
+  // params.fail(name, message); configure() also runs when a table loads, for every row.
+  void configure(const Params& params) override { keep_ = params.get_float("keep"); }
 
   // W: [out, in] fp32, H: [in, in] fp32, same device. Returns tensors on that device.
   CompressedLinear compress(const LayerProblem& p, RunContext&) override {
     const int64_t in = p.W.size(1);
     const int64_t k = std::max<int64_t>(1, static_cast<int64_t>(std::llround(keep_ * static_cast<double>(in))));
-    at::Tensor score = p.W.abs() * p.H.diagonal().clamp_min(0).sqrt().unsqueeze(0);
+    at::Tensor score = p.W.abs() * p.hessian().diagonal().clamp_min(0).sqrt().unsqueeze(0);
     at::Tensor idx = std::get<1>(score.topk(k, /*dim=*/1));
     at::Tensor mask = at::zeros_like(p.W, p.W.options().dtype(at::kBool)).scatter_(1, idx, true);
     CompressedLinear out;

@@ -5,7 +5,8 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
-#include "methods/api.h"
+#include "core/run_context.h"
+#include "methods/api/layer_compressor.h"
 #include "methods/common/admm_schedule.h"
 #include "methods/common/hessian.h"
 #include "methods/common/intra_op.h"
@@ -28,15 +29,13 @@ class Alps final : public LayerCompressor {
       i.version = "1";
       i.params = sparsity_params();
       for (ParamSpec p : {
-               param_int("max_iter", 300, "maximum ADMM iterations"),
-               param_float("rho0", 0.1, "initial ADMM penalty"),
-               param_float("percdamp", 0.01, "damping: percdamp * mean(diag H) added to the diagonal"),
-               param_bool("hess_diag", false, "also add hess_percdamp * diag(H) (the 3BASiL runs)"),
-               param_float("hess_percdamp", 0.015, "relative diagonal damping when hess_diag is on"),
-               param_int("cg_iters", 10, "conjugate-gradient iterations of the final back-solve (0: none)"),
-               param_float("cg_rtol", 1e-4, "relative residual at which the back-solve stops"),
+               param_int("max_iter", 300, "maximum ADMM iterations").at_least(0),
+               param_float("rho0", 0.1, "initial ADMM penalty").above(0),
+               param_int("cg_iters", 10, "conjugate-gradient iterations of the final back-solve (0: none)").at_least(0),
+               param_float("cg_rtol", 1e-4, "relative residual at which the back-solve stops").at_least(0),
            })
         i.params.push_back(p);
+      for (ParamSpec p : damping_params(/*hess_diag=*/true)) i.params.push_back(p);
       return i;
     }();
     return info;
@@ -46,27 +45,19 @@ class Alps final : public LayerCompressor {
   void configure(const Params& params) override {
     spec_ = sparsity_pattern(params);
     max_iter_ = params.get_int("max_iter");
-    if (max_iter_ < 0) params.fail("max_iter", "must be >= 0");
     rho_.rho0 = params.get_float("rho0");
-    if (!(rho_.rho0 > 0)) params.fail("rho0", "must be positive");
-    damping_.percdamp = params.get_float("percdamp");
-    damping_.hess_diag = params.get_bool("hess_diag");
-    damping_.hess_percdamp = params.get_float("hess_percdamp");
-    if (damping_.percdamp < 0 || damping_.hess_percdamp < 0) params.fail("percdamp", "damping must be >= 0");
+    damping_ = read_damping(params);
     cg_iters_ = params.get_int("cg_iters");
-    if (cg_iters_ < 0) params.fail("cg_iters", "must be >= 0");
     cg_rtol_ = params.get_float("cg_rtol");
   }
 
   CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
-    if (!problem.H.defined())
-      throw DataError(fmt::format("alps: layer '{}' has no Hessian (calibration did not run)", problem.name));
     at::Tensor W = problem.W.to(at::kFloat);
     const int64_t out = W.size(0), in = W.size(1);
     check_pattern_fits(spec_, in, problem.name);
 
     SerialIntraOp serial(W.is_cpu());  // elementwise work is small next to the GEMMs; see intra_op.h
-    PreparedHessian h = prepare_hessian(problem.H, damping_, ctx);
+    PreparedHessian h = prepare_hessian(problem.hessian(), damping_, ctx);
     ScaledHessian sh(h.H);
     const at::Tensor& Hs = sh.Hs();
     at::Tensor Z0 = sh.to_scaled(W);    // [in, out]

@@ -12,6 +12,25 @@
 
 namespace repro {
 
+std::vector<ParamSpec> damping_params(bool hess_diag, double default_percdamp) {
+  std::vector<ParamSpec> out{
+      param_float("percdamp", default_percdamp, "damping: percdamp * mean(diag H) added to the diagonal").at_least(0)};
+  if (hess_diag) {
+    out.push_back(param_bool("hess_diag", false, "also add hess_percdamp * diag(H) (the 3BASiL runs)"));
+    out.push_back(
+        param_float("hess_percdamp", 0.015, "relative diagonal damping when hess_diag is on").at_least(0));
+  }
+  return out;
+}
+
+DampingOptions read_damping(const Params& params) {
+  DampingOptions d;
+  d.percdamp = params.get_float("percdamp");
+  if (params.has("hess_diag")) d.hess_diag = params.get_bool("hess_diag");
+  if (params.has("hess_percdamp")) d.hess_percdamp = params.get_float("hess_percdamp");
+  return d;
+}
+
 namespace {
 
 // Reverses both dimensions of a square matrix (P M P) in place: for a contiguous matrix that is

@@ -13,9 +13,11 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <ATen/ATen.h>
 
+#include "core/params.h"
 #include "core/run_context.h"
 
 namespace repro {
@@ -25,6 +27,12 @@ struct DampingOptions {
   bool hess_diag = false;        // also + hess_percdamp * diag(H) (the 3BASiL runs)
   double hess_percdamp = 0.015;  // used only with hess_diag
 };
+
+// The damping parameters of a method: percdamp (>= 0), and with `hess_diag` also hess_diag and
+// hess_percdamp (>= 0).
+std::vector<ParamSpec> damping_params(bool hess_diag, double default_percdamp = 0.01);
+// Reads what damping_params() declared (absent keys keep DampingOptions' defaults).
+DampingOptions read_damping(const Params& params);
 
 // A repaired, damped Hessian: H = H_source[order][:, order] with its diagonal replaced by
 // diag + damping. A Cholesky retry multiplies `damping` by 10.

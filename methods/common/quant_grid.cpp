@@ -167,4 +167,73 @@ QuantCodes quantize_rtn(const at::Tensor& W_in, const QuantGridOptions& opts, in
   return make_quant_codes(q, grids, opts, group_size);
 }
 
+std::vector<ParamSpec> quant_params(const QuantParamDefaults& d) {
+  std::vector<ParamSpec> out{
+      d.allow_off ? param_int("bits", d.bits, "bits per weight, 2..8; 16: no quantization").range(2, 8).or_value(16)
+                  : param_int("bits", d.bits, "bits per weight").range(2, 8),
+      param_int("group_size", d.group_size, "input columns per (scale, zero); -1: one per output channel")
+          .at_least(1)
+          .or_value(-1),
+      param_bool("sym", false, "symmetric grid (zero = 2^(bits-1)) instead of asymmetric min-max"),
+  };
+  if (d.clip_search)
+    out.push_back(param_bool("clip_search", false, "MSE search over range shrink factors 1.00..0.21 (norm 2.4)"));
+  return out;
+}
+
+QuantSettings read_quant(const Params& params) {
+  QuantSettings q;
+  const int64_t bits = params.get_int("bits");
+  q.on = bits != 16;
+  q.grid.bits = static_cast<int>(q.on ? bits : 8);
+  q.grid.sym = params.get_bool("sym");
+  if (params.has("clip_search")) q.grid.clip_search = params.get_bool("clip_search");
+  q.group_size = params.get_int("group_size");
+  return q;
+}
+
+void SweepGrids::set_fixed(at::Tensor scale_t, at::Tensor zero_t, std::vector<int64_t> col_grid) {
+  scale_t_ = std::move(scale_t);
+  zero_t_ = std::move(zero_t);
+  col_grid_ = std::move(col_grid);
+  dynamic_ = false;
+}
+
+void SweepGrids::set_per_channel(const GridParams& channel) {
+  scale_t_ = channel.scale.unsqueeze(0);
+  zero_t_ = channel.zero.unsqueeze(0);
+  col_grid_.clear();
+  dynamic_ = false;
+}
+
+void SweepGrids::set_dynamic(int64_t n_groups, int64_t out, int64_t group_size, const QuantGridOptions& opts,
+                             const at::TensorOptions& to) {
+  scale_t_ = at::empty({n_groups, out}, to);
+  zero_t_ = at::empty({n_groups, out}, to);
+  group_size_ = group_size;
+  opts_ = opts;
+  dynamic_ = true;
+}
+
+std::vector<int64_t> SweepGrids::windows() const {
+  if (dynamic_) return {group_size_};
+  return {};
+}
+
+std::pair<at::Tensor, at::Tensor> SweepGrids::grid(int64_t j, const at::Tensor& ahead) {
+  int64_t row = 0;
+  if (dynamic_) {
+    row = j / group_size_;
+    if (j % group_size_ == 0) {
+      const int64_t cols = std::min(group_size_, ahead.size(0));
+      GridParams g = fit_grid(ahead.narrow(0, 0, cols).t(), opts_);
+      scale_t_.select(0, row).copy_(g.scale);
+      zero_t_.select(0, row).copy_(g.zero);
+    }
+  } else if (!col_grid_.empty()) {
+    row = col_grid_[j];
+  }
+  return {scale_t_.select(0, row), zero_t_.select(0, row)};
+}
+
 }  // namespace repro

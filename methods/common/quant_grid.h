@@ -5,9 +5,12 @@
 // Rounding is torch.round (half to even, std::nearbyint semantics).
 
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include <ATen/ATen.h>
 
+#include "core/params.h"
 #include "models/compressed_linear.h"
 
 namespace repro {
@@ -65,5 +68,52 @@ QuantCodes quantize_rtn(const at::Tensor& W, const QuantGridOptions& opts, int64
 // Builds QuantCodes from fp32 integer-valued codes [out, in] and grids [out, n_groups].
 QuantCodes make_quant_codes(const at::Tensor& codes, const GridParams& grids, const QuantGridOptions& opts,
                             int64_t group_size, at::Tensor g_idx = {});
+
+// The quantization parameters that GPTQ, RTN and SparseGPT share.
+struct QuantSettings {
+  bool on = true;           // false: bits = 16 where the method allows it (no quantization)
+  QuantGridOptions grid;    // bits, sym, clip_search
+  int64_t group_size = 128;  // -1: one grid per output channel
+};
+struct QuantParamDefaults {
+  int64_t bits = 4;
+  int64_t group_size = 128;
+  bool allow_off = false;    // bits = 16 means "do not quantize" (a pruner's optional quantization)
+  bool clip_search = true;   // declare clip_search
+};
+// bits (2..8, or 16 when allow_off), group_size (-1 or >= 1), sym, [clip_search].
+std::vector<ParamSpec> quant_params(const QuantParamDefaults& defaults);
+// Reads what quant_params() declared.
+QuantSettings read_quant(const Params& params);
+
+// The grids of a column sweep (GPTQ, SparseGPT) on W^T [in, out]: fixed beforehand (per channel,
+// or static groups), or dynamic, fitted on the current, already updated weights when a group of
+// group_size columns starts (the GPTQ repo's convention).
+class SweepGrids {
+ public:
+  // Fixed: scale_t, zero_t [n_grids, out]; column j uses row col_grid[j] ([in] entries).
+  void set_fixed(at::Tensor scale_t, at::Tensor zero_t, std::vector<int64_t> col_grid);
+  // One grid [out] per output channel for every column.
+  void set_per_channel(const GridParams& channel);
+  // Dynamic groups of group_size consecutive columns in sweep order.
+  void set_dynamic(int64_t n_groups, int64_t out, int64_t group_size, const QuantGridOptions& opts,
+                   const at::TensorOptions& to);
+
+  bool dynamic() const { return dynamic_; }
+  // The lazy-update window sizes a sweep must respect ({group_size} when dynamic).
+  std::vector<int64_t> windows() const;
+  // (scale, zero) [out] of column j. ahead: [>= 1, out] rows j.. of the current W^T (a dynamic grid
+  // is fitted on its first min(group_size, rows) rows when j starts a group).
+  std::pair<at::Tensor, at::Tensor> grid(int64_t j, const at::Tensor& ahead);
+  // The grids as [out, n_grids] (for make_quant_codes).
+  GridParams grids() const { return {scale_t_.t(), zero_t_.t()}; }
+
+ private:
+  at::Tensor scale_t_, zero_t_;  // [n_grids, out]
+  std::vector<int64_t> col_grid_;
+  bool dynamic_ = false;
+  int64_t group_size_ = -1;
+  QuantGridOptions opts_;
+};
 
 }  // namespace repro

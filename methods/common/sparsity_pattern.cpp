@@ -42,26 +42,26 @@ double SparsitySpec::effective_sparsity() const {
 
 std::vector<ParamSpec> sparsity_params(double default_sparsity) {
   return {
-      param_float("sparsity", default_sparsity, "fraction of weights pruned (unstructured patterns only)"),
+      param_float("sparsity", default_sparsity, "fraction of weights pruned (unstructured patterns only)")
+          .at_least(0)
+          .below(1),
       param_string("pattern", "unstructured", "'unstructured' or 'N:M' (keep N of every M input columns, e.g. 2:4)"),
-      param_string("mask_solver", kDefaultMaskSolver, "MaskSolver that picks N:M masks (e.g. topk, tsenor)"),
+      param_component("mask_solver", MaskSolver::kFamily, kDefaultMaskSolver,
+                      "the MaskSolver that picks N:M masks (topk, or e.g. { method = \"tsenor\", ... })"),
   };
 }
 
 SparsitySpec sparsity_pattern(const Params& params) {
   SparsitySpec s;
   s.sparsity = params.get_float("sparsity");
-  if (!(s.sparsity >= 0.0 && s.sparsity < 1.0)) params.fail("sparsity", "must be in [0, 1)");
   try {
     s.pattern = SparsityPattern::parse(params.get_string("pattern"));
   } catch (const ConfigError& e) {
     params.fail("pattern", e.what());
   }
-  s.mask_solver = params.get_string("mask_solver");
-  const auto& reg = Registry<MaskSolver>::instance();
-  if (!reg.contains(s.mask_solver))
-    params.fail("mask_solver", fmt::format("names no registered MaskSolver{} (registered: {})",
-                                           did_you_mean(s.mask_solver, reg.names()), join(reg.names(), ", ")));
+  const ComponentParams& solver = params.get_component("mask_solver");
+  s.mask_solver = solver.canonical();
+  s.solver = Registry<MaskSolver>::instance().create(solver);
   return s;
 }
 
@@ -73,7 +73,7 @@ void check_pattern_fits(const SparsitySpec& spec, int64_t in, const std::string&
 
 at::Tensor select_mask(const at::Tensor& scores, const SparsitySpec& spec, UnstructuredScope scope, RunContext& ctx) {
   REPRO_ASSERT(scores.dim() == 2, "select_mask: scores must be [out, in]");
-  if (spec.pattern.nm) return solve_mask(scores, spec.pattern.nm_pattern(), spec.mask_solver, ctx);
+  if (spec.pattern.nm) return solve_mask(*spec.solver, scores, spec.pattern.nm_pattern(), ctx);
   if (scope == UnstructuredScope::Layer) return topk_mask(scores, keep_count(scores.numel(), spec.sparsity));
   const int64_t in = scores.size(1);
   const int64_t pruned = static_cast<int64_t>(std::floor(static_cast<double>(in) * spec.sparsity));

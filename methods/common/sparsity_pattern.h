@@ -2,6 +2,7 @@
 // The sparsity parameters every pruner shares (sparsity, pattern, mask_solver), their parsing and
 // validation, and the mask selection they imply.
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -9,7 +10,7 @@
 
 #include "core/params.h"
 #include "core/run_context.h"
-#include "methods/api.h"
+#include "methods/api/mask_solver.h"
 
 namespace repro {
 
@@ -27,17 +28,19 @@ struct SparsityPattern {
 struct SparsitySpec {
   double sparsity = 0.5;  // fraction of weights pruned (unstructured; N:M implies 1 - N/M)
   SparsityPattern pattern;
-  std::string mask_solver = "topk";  // MaskSolver used for N:M masks
+  std::string mask_solver = "topk";     // the MaskSolver's canonical spec, e.g. "topk()"
+  std::shared_ptr<MaskSolver> solver;  // created once per row by sparsity_pattern()
 
   // The fraction actually pruned: sparsity, or 1 - N/M.
   double effective_sparsity() const;
 };
 
-// The shared ParamSpecs: sparsity (float), pattern (string), mask_solver (string).
+// The shared ParamSpecs: sparsity (float in [0, 1)), pattern (string), mask_solver (a MaskSolver
+// component, default topk).
 std::vector<ParamSpec> sparsity_params(double default_sparsity = 0.5);
 
-// Reads and validates the shared parameters (ConfigError via params.fail: sparsity outside [0, 1),
-// a malformed pattern, an unknown mask solver).
+// Reads the shared parameters and creates the mask solver (ConfigError via params.fail on a
+// malformed pattern). Call it from configure(): it runs once per row.
 SparsitySpec sparsity_pattern(const Params& params);
 
 // Throws NotSupported when an N:M pattern does not tile a layer of `in` input columns.
@@ -47,7 +50,7 @@ void check_pattern_fits(const SparsitySpec& spec, int64_t in, const std::string&
 enum class UnstructuredScope { Layer, Row };
 
 // The mask of kept weights for `scores` (higher = keep), [out, in] on any device -> bool [out, in].
-//  - N:M: solve_mask(scores, pattern, spec.mask_solver);
+//  - N:M: solve_mask(*spec.solver, scores, pattern);
 //  - unstructured, Layer: keep round((1 - p) * numel) over the whole matrix;
 //  - unstructured, Row: prune floor(in * p) per row (the Wanda convention).
 at::Tensor select_mask(const at::Tensor& scores, const SparsitySpec& spec, UnstructuredScope scope, RunContext& ctx);

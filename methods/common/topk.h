@@ -6,7 +6,7 @@
 
 #include <ATen/ATen.h>
 
-#include "methods/api.h"
+#include "methods/api/mask_solver.h"
 
 namespace repro {
 

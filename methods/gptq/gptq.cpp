@@ -7,7 +7,8 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
-#include "methods/api.h"
+#include "core/run_context.h"
+#include "methods/api/layer_compressor.h"
 #include "methods/common/hessian.h"
 #include "methods/common/large_buffer.h"
 #include "methods/common/obs_sweep.h"
@@ -16,69 +17,28 @@
 namespace repro {
 namespace {
 
-// Rounds each column on its (row, group) grid. Grids are fixed beforehand (per channel, or static
-// groups) or fitted on the current, already-updated weights when a group starts.
+// Rounds each column on its (row, group) grid (SweepGrids: fixed, or fitted when a group starts).
 class GptqRule final : public ColumnRule {
  public:
-  GptqRule(const QuantGridOptions& opts, int64_t in, int64_t out, int64_t group_size, const at::TensorOptions& to)
-      : opts_(opts),
-        maxq_(opts.maxq()),
-        group_size_(group_size),
-        codes_t_(empty_large({in, out}, to.dtype(at::kByte))),
-        q_(at::empty({out}, to)) {}
+  GptqRule(SweepGrids& grids, int64_t maxq, int64_t in, int64_t out, const at::TensorOptions& to)
+      : grids_(grids), maxq_(maxq), codes_t_(empty_large({in, out}, to.dtype(at::kByte))), q_(at::empty({out}, to)) {}
 
-  // Fixed grids: scale_t, zero_t [n_groups, out]; column j uses row col_group[j].
-  void set_fixed(at::Tensor scale_t, at::Tensor zero_t, std::vector<int64_t> col_group) {
-    scale_t_ = std::move(scale_t);
-    zero_t_ = std::move(zero_t);
-    col_group_ = std::move(col_group);
-  }
-  // Dynamic groups of group_size columns in sweep order.
-  void set_dynamic(int64_t n_groups, int64_t out, const at::TensorOptions& to) {
-    dynamic_ = true;
-    scale_t_ = at::empty({n_groups, out}, to);
-    zero_t_ = at::empty({n_groups, out}, to);
-  }
-
-  std::vector<int64_t> windows() const override {
-    if (dynamic_) return {group_size_};
-    return {};
-  }
+  std::vector<int64_t> windows() const override { return grids_.windows(); }
 
   at::Tensor fix(int64_t j, const at::Tensor& ahead) override {
-    at::Tensor s, z;
-    if (dynamic_) {
-      const int64_t g = j / group_size_;
-      if (j % group_size_ == 0) {
-        const int64_t cols = std::min(group_size_, ahead.size(0));
-        GridParams grid = fit_grid(ahead.narrow(0, 0, cols).t(), opts_);
-        scale_t_.select(0, g).copy_(grid.scale);
-        zero_t_.select(0, g).copy_(grid.zero);
-      }
-      s = scale_t_.select(0, g);
-      z = zero_t_.select(0, g);
-    } else {
-      s = scale_t_.select(0, col_group_[j]);
-      z = zero_t_.select(0, col_group_[j]);
-    }
+    auto [s, z] = grids_.grid(j, ahead);
     at::Tensor codes = codes_t_.select(0, j);
     quantize_slice(ahead.select(0, 0), s, z, maxq_, codes, q_);
     return q_;  // read by the sweep before the next call
   }
 
   const at::Tensor& codes_t() const { return codes_t_; }
-  const at::Tensor& scale_t() const { return scale_t_; }
-  const at::Tensor& zero_t() const { return zero_t_; }
 
  private:
-  QuantGridOptions opts_;
+  SweepGrids& grids_;
   int64_t maxq_;
-  int64_t group_size_;
-  bool dynamic_ = false;
   at::Tensor codes_t_;  // [in, out] uint8, sweep order
   at::Tensor q_;        // [out] the fixed column
-  at::Tensor scale_t_, zero_t_;
-  std::vector<int64_t> col_group_;
 };
 
 class Gptq final : public LayerCompressor {
@@ -91,16 +51,14 @@ class Gptq final : public LayerCompressor {
       i.summary = "GPTQ: column-by-column quantization with inverse-Hessian error feedback, lazy block updates";
       i.paper = "Frantar, Ashkboos, Hoefler, Alistarh, ICLR 2023, arXiv 2210.17323";
       i.version = "1";
-      i.params = {
-          param_int("bits", 4, "bits per weight, 2..8"),
-          param_int("group_size", 128, "input columns per (scale, zero); -1: one per output channel"),
-          param_bool("sym", false, "symmetric grid (zero = 2^(bits-1)) instead of asymmetric min-max"),
-          param_bool("act_order", false, "quantize columns in order of decreasing diag(H)"),
-          param_bool("static_groups", false, "fit every group's grid on the original W before the sweep"),
-          param_int("block_size", 128, "columns per lazy batch update"),
-          param_float("percdamp", 0.01, "damping: percdamp * mean(diag H) added to the diagonal"),
-          param_bool("clip_search", false, "MSE search over range shrink factors for each grid (GPTQ mse=True)"),
-      };
+      i.params = quant_params({.bits = 4, .group_size = 128});
+      for (ParamSpec p : {
+               param_bool("act_order", false, "quantize columns in order of decreasing diag(H)"),
+               param_bool("static_groups", false, "fit every group's grid on the original W before the sweep"),
+               param_int("block_size", 128, "columns per lazy batch update").at_least(1),
+           })
+        i.params.push_back(p);
+      for (ParamSpec p : damping_params(/*hess_diag=*/false)) i.params.push_back(p);
       return i;
     }();
     return info;
@@ -108,37 +66,30 @@ class Gptq final : public LayerCompressor {
   const MethodInfo& info() const override { return static_info(); }
 
   void configure(const Params& params) override {
-    opts_.bits = static_cast<int>(params.get_int("bits"));
-    if (opts_.bits < 2 || opts_.bits > 8) params.fail("bits", "must be in 2..8");
-    group_size_ = params.get_int("group_size");
-    if (group_size_ == 0 || group_size_ < -1) params.fail("group_size", "must be -1 (per channel) or positive");
-    opts_.sym = params.get_bool("sym");
-    opts_.clip_search = params.get_bool("clip_search");
+    QuantSettings q = read_quant(params);
+    opts_ = q.grid;
+    group_size_ = q.group_size;
     act_order_ = params.get_bool("act_order");
     static_groups_ = params.get_bool("static_groups");
     block_size_ = params.get_int("block_size");
-    if (block_size_ < 1) params.fail("block_size", "must be positive");
-    damping_.percdamp = params.get_float("percdamp");
-    if (damping_.percdamp < 0) params.fail("percdamp", "must be >= 0");
+    damping_ = read_damping(params);
   }
 
   CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
-    if (!problem.H.defined())
-      throw DataError(fmt::format("gptq: layer '{}' has no Hessian (calibration did not run)", problem.name));
     const at::Tensor W = problem.W.to(at::kFloat);
     const int64_t out = W.size(0), in = W.size(1);
     const int64_t ng = num_groups(in, group_size_);
     const bool grouped = ng > 1;
     const at::TensorOptions to = W.options();
 
-    GptqRule rule(opts_, in, out, group_size_, to);
+    SweepGrids sweep_grids;
     // Per channel: the grid comes from the original W, before dead columns are zeroed (as in GPTQ).
     GridParams channel;
     if (!grouped) channel = fit_grid(W, opts_);
 
     std::optional<PhaseTimer::Scope> prep_timer;
     prep_timer.emplace(ctx.timer(), "prepare");
-    PreparedHessian h = prepare_hessian(problem.H, damping_, ctx);
+    PreparedHessian h = prepare_hessian(problem.hessian(), damping_, ctx);
 
     GridParams fixed;
     if (grouped && static_groups_) fixed = fit_group_grids(W.masked_fill(h.dead.unsqueeze(0), 0.0), opts_, group_size_);
@@ -157,15 +108,16 @@ class Gptq final : public LayerCompressor {
     Wt.masked_fill_(h.dead.unsqueeze(1), 0.0);
 
     if (!grouped) {
-      rule.set_fixed(channel.scale.unsqueeze(0), channel.zero.unsqueeze(0), std::vector<int64_t>(in, 0));
+      sweep_grids.set_per_channel(channel);
     } else if (static_groups_) {
       std::vector<int64_t> col_group(in);
       std::vector<int64_t> p = perm.defined() ? to_vector(perm) : std::vector<int64_t>{};
       for (int64_t j = 0; j < in; ++j) col_group[j] = (perm.defined() ? p[j] : j) / group_size_;
-      rule.set_fixed(fixed.scale.t().contiguous(), fixed.zero.t().contiguous(), std::move(col_group));
+      sweep_grids.set_fixed(fixed.scale.t().contiguous(), fixed.zero.t().contiguous(), std::move(col_group));
     } else {
-      rule.set_dynamic(ng, out, to);
+      sweep_grids.set_dynamic(ng, out, group_size_, opts_, to);
     }
+    GptqRule rule(sweep_grids, opts_.maxq(), in, out, to);
 
     prep_timer.reset();
     at::Tensor R;
@@ -195,7 +147,7 @@ class Gptq final : public LayerCompressor {
     } else if (static_groups_) {
       grids = fixed;
     } else {
-      grids = {rule.scale_t().t(), rule.zero_t().t()};
+      grids = sweep_grids.grids();
       // Groups were formed in sweep order: column perm[j] belongs to group j / group_size.
       if (act_order_) g_idx = at::arange(in, to.dtype(at::kLong)).div(group_size_, "floor").index_select(0, invperm);
     }

@@ -2,7 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "methods/api.h"
+#include "core/run_context.h"
+#include "methods/api/layer_compressor.h"
 #include "methods/common/intra_op.h"
 #include "methods/common/large_buffer.h"
 #include "methods/common/sparsity_pattern.h"

@@ -4,7 +4,8 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
-#include "methods/api.h"
+#include "core/run_context.h"
+#include "methods/api/layer_compressor.h"
 #include "methods/common/intra_op.h"
 #include "methods/common/low_rank.h"
 #include "methods/common/sparsity_pattern.h"
@@ -23,8 +24,9 @@ class Oats final : public LayerCompressor {
       i.paper = "Zhang & Papyan, ICLR 2025, arXiv 2409.13652";
       i.version = "1";
       i.params = sparsity_params();
-      i.params.push_back(param_int("rank", 64, "rank of the low-rank part"));
-      i.params.push_back(param_int("iterations", 80, "alternating iterations (80 in the paper, 40 in the 3BASiL runs)"));
+      i.params.push_back(param_int("rank", 64, "rank of the low-rank part").at_least(1));
+      i.params.push_back(
+          param_int("iterations", 80, "alternating iterations (80 in the paper, 40 in the 3BASiL runs)").at_least(1));
       return i;
     }();
     return info;
@@ -34,14 +36,10 @@ class Oats final : public LayerCompressor {
   void configure(const Params& params) override {
     spec_ = sparsity_pattern(params);
     rank_ = params.get_int("rank");
-    if (rank_ < 1) params.fail("rank", "must be >= 1");
     iterations_ = params.get_int("iterations");
-    if (iterations_ < 1) params.fail("iterations", "must be >= 1");
   }
 
   CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
-    if (!problem.H.defined())
-      throw DataError(fmt::format("oats: layer '{}' has no Hessian (calibration did not run)", problem.name));
     at::Tensor W = problem.W.to(at::kFloat);
     const int64_t out = W.size(0), in = W.size(1);
     check_pattern_fits(spec_, in, problem.name);
@@ -52,7 +50,7 @@ class Oats final : public LayerCompressor {
     // Dw = sqrt(diag H) ∝ ||X_j||. A dead input (0) is scaled to 0, and its column of S and L is
     // set to 0 on the way back (pseudo-inverse): such weights never affect the output.
     SerialIntraOp serial(W.is_cpu());  // elementwise work is small next to the GEMMs; see intra_op.h
-    at::Tensor dw = problem.H.diagonal().to(at::kFloat).clamp_min(0).sqrt();
+    at::Tensor dw = problem.hessian().diagonal().to(at::kFloat).clamp_min(0).sqrt();
     at::Tensor dw_inv = at::where(dw > 0, dw.reciprocal(), at::zeros_like(dw));
     at::Tensor Ws = W * dw.unsqueeze(0);
 

@@ -1,6 +1,7 @@
 // Round-to-nearest weight quantization on per-(row, group) uniform grids (specs/quantization.md §3.1).
 
-#include "methods/api.h"
+#include "core/run_context.h"
+#include "methods/api/layer_compressor.h"
 #include "methods/common/intra_op.h"
 #include "methods/common/quant_grid.h"
 
@@ -17,12 +18,7 @@ class Rtn final : public LayerCompressor {
       i.summary = "round-to-nearest quantization, per channel or per group, optional MSE clipping search";
       i.paper = "baseline (see Frantar et al. 2023, arXiv 2210.17323)";
       i.version = "1";
-      i.params = {
-          param_int("bits", 4, "bits per weight, 2..8"),
-          param_int("group_size", 128, "input columns per (scale, zero); -1: one per output channel"),
-          param_bool("sym", false, "symmetric grid (zero = 2^(bits-1)) instead of asymmetric min-max"),
-          param_bool("clip_search", false, "MSE search over range shrink factors 1.00..0.21 (norm 2.4)"),
-      };
+      i.params = quant_params({.bits = 4, .group_size = 128});
       return i;
     }();
     return info;
@@ -30,12 +26,9 @@ class Rtn final : public LayerCompressor {
   const MethodInfo& info() const override { return static_info(); }
 
   void configure(const Params& params) override {
-    opts_.bits = static_cast<int>(params.get_int("bits"));
-    if (opts_.bits < 2 || opts_.bits > 8) params.fail("bits", "must be in 2..8");
-    group_size_ = params.get_int("group_size");
-    if (group_size_ == 0 || group_size_ < -1) params.fail("group_size", "must be -1 (per channel) or positive");
-    opts_.sym = params.get_bool("sym");
-    opts_.clip_search = params.get_bool("clip_search");
+    QuantSettings q = read_quant(params);
+    opts_ = q.grid;
+    group_size_ = q.group_size;
   }
 
   bool needs_hessian() const override { return false; }

@@ -7,7 +7,8 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
-#include "methods/api.h"
+#include "core/run_context.h"
+#include "methods/api/layer_compressor.h"
 #include "methods/common/hessian.h"
 #include "methods/common/large_buffer.h"
 #include "methods/common/mask_solver.h"
@@ -19,36 +20,24 @@
 namespace repro {
 namespace {
 
-struct SparseGptQuant {
-  bool on = false;
-  QuantGridOptions opts;
-  int64_t group_size = -1;
-};
-
 // Chooses the mask (per block of columns for unstructured sparsity, per group of M columns for
 // N:M) from the OBS saliency w^2 / U_jj^2, prunes, then optionally rounds the column.
 class SparseGptRule final : public ColumnRule {
  public:
-  SparseGptRule(const SparsitySpec& spec, const SparseGptQuant& quant, const at::Tensor& U_diag, int64_t in,
-                int64_t out, RunContext& ctx)
-      : spec_(spec), quant_(quant), d_(U_diag), ctx_(ctx) {
+  SparseGptRule(const SparsitySpec& spec, const QuantSettings& quant, SweepGrids& grids, const at::Tensor& U_diag,
+                int64_t in, int64_t out, RunContext& ctx)
+      : spec_(spec), quant_(quant), grids_(grids), d_(U_diag), ctx_(ctx) {
     const at::TensorOptions to = U_diag.options();
     mask_t_ = empty_large({in, out}, to.dtype(at::kBool));
     q_ = at::empty({out}, to);
     if (quant_.on) codes_t_ = empty_large({in, out}, to.dtype(at::kByte));
   }
 
-  // Quantization grids: fixed [1, out] per channel, or dynamic [n_groups, out].
-  void set_grids(at::Tensor scale_t, at::Tensor zero_t, bool dynamic) {
-    scale_t_ = std::move(scale_t);
-    zero_t_ = std::move(zero_t);
-    dynamic_ = dynamic;
-  }
-
   std::vector<int64_t> windows() const override {
     std::vector<int64_t> w;
     if (spec_.pattern.nm) w.push_back(spec_.pattern.m);
-    if (quant_.on && dynamic_) w.push_back(quant_.group_size);
+    if (quant_.on)
+      for (int64_t g : grids_.windows()) w.push_back(g);
     return w;
   }
 
@@ -72,50 +61,31 @@ class SparseGptRule final : public ColumnRule {
       const int64_t M = spec_.pattern.m;
       // scores [out, M]: keep the N largest w^2 / d^2 of the group in every row.
       at::Tensor score = ahead.narrow(0, 0, M).square().div_(d_.narrow(0, j, M).square().unsqueeze(1)).t();
-      at::Tensor keep = spec_.mask_solver == kDefaultMaskSolver
-                            ? nm_topk_mask(score, spec_.pattern.nm_pattern())
-                            : solve_mask(score.contiguous(), spec_.pattern.nm_pattern(), spec_.mask_solver, ctx_);
+      at::Tensor keep = solve_mask(*spec_.solver, score.contiguous(), spec_.pattern.nm_pattern(), ctx_);
       mask_t_.narrow(0, j, M).copy_(keep.t());
     }
     at::mul_out(q_, ahead.select(0, 0), mask_t_.select(0, j));
     if (!quant_.on) return q_;
-    at::Tensor s, z;
-    if (dynamic_) {
-      const int64_t g = j / quant_.group_size;
-      if (j % quant_.group_size == 0) {
-        // The grid of a group is fitted on its current weights, before they are pruned (the range
-        // always contains 0, which the pruned entries take).
-        const int64_t cols = std::min(quant_.group_size, ahead.size(0));
-        GridParams grid = fit_grid(ahead.narrow(0, 0, cols).t(), quant_.opts);
-        scale_t_.select(0, g).copy_(grid.scale);
-        zero_t_.select(0, g).copy_(grid.zero);
-      }
-      s = scale_t_.select(0, g);
-      z = zero_t_.select(0, g);
-    } else {
-      s = scale_t_.select(0, 0);
-      z = zero_t_.select(0, 0);
-    }
+    // A group's grid is fitted on its current weights, before they are pruned (the range always
+    // contains 0, which the pruned entries take).
+    auto [s, z] = grids_.grid(j, ahead);
     at::Tensor codes = codes_t_.select(0, j);
-    quantize_slice(q_, s, z, quant_.opts.maxq(), codes, q_);
+    quantize_slice(q_, s, z, quant_.grid.maxq(), codes, q_);
     return q_;  // read by the sweep before the next call
   }
 
   const at::Tensor& mask_t() const { return mask_t_; }
   const at::Tensor& codes_t() const { return codes_t_; }
-  const at::Tensor& scale_t() const { return scale_t_; }
-  const at::Tensor& zero_t() const { return zero_t_; }
 
  private:
   SparsitySpec spec_;
-  SparseGptQuant quant_;
+  QuantSettings quant_;
+  SweepGrids& grids_;
   at::Tensor d_;  // [in] diag(U) = 1 / diag(R): the saliency is w^2 / d^2
   RunContext& ctx_;
   at::Tensor mask_t_;   // [in, out] bool, kept entries
   at::Tensor codes_t_;  // [in, out] uint8 codes when quantizing
   at::Tensor q_;        // [out] the fixed column
-  at::Tensor scale_t_, zero_t_;
-  bool dynamic_ = false;
 };
 
 class SparseGpt final : public LayerCompressor {
@@ -129,15 +99,9 @@ class SparseGpt final : public LayerCompressor {
       i.paper = "Frantar & Alistarh, ICML 2023, arXiv 2301.00774";
       i.version = "1";
       i.params = sparsity_params();
-      for (ParamSpec p : {
-               param_int("block_size", 128, "columns per block (mask choice and lazy batch update)"),
-               param_float("percdamp", 0.01, "damping: percdamp * mean(diag H) added to the diagonal"),
-               param_bool("hess_diag", false, "also add hess_percdamp * diag(H) (the 3BASiL runs)"),
-               param_float("hess_percdamp", 0.015, "relative diagonal damping when hess_diag is on"),
-               param_int("bits", 16, "quantize the kept weights to this many bits in the same sweep; 16: off"),
-               param_int("group_size", -1, "quantization group of input columns; -1: one grid per output channel"),
-               param_bool("sym", false, "symmetric quantization grid"),
-           })
+      i.params.push_back(param_int("block_size", 128, "columns per block (mask choice and lazy batch update)").at_least(1));
+      for (ParamSpec p : damping_params(/*hess_diag=*/true)) i.params.push_back(p);
+      for (ParamSpec p : quant_params({.bits = 16, .group_size = -1, .allow_off = true, .clip_search = false}))
         i.params.push_back(p);
       return i;
     }();
@@ -148,24 +112,11 @@ class SparseGpt final : public LayerCompressor {
   void configure(const Params& params) override {
     spec_ = sparsity_pattern(params);
     block_size_ = params.get_int("block_size");
-    if (block_size_ < 1) params.fail("block_size", "must be positive");
-    damping_.percdamp = params.get_float("percdamp");
-    damping_.hess_diag = params.get_bool("hess_diag");
-    damping_.hess_percdamp = params.get_float("hess_percdamp");
-    if (damping_.percdamp < 0 || damping_.hess_percdamp < 0) params.fail("percdamp", "damping must be >= 0");
-    const int64_t bits = params.get_int("bits");
-    if (bits != 16 && (bits < 2 || bits > 8)) params.fail("bits", "must be in 2..8, or 16 (no quantization)");
-    quant_.on = bits != 16;
-    quant_.opts.bits = static_cast<int>(quant_.on ? bits : 8);
-    quant_.opts.sym = params.get_bool("sym");
-    quant_.group_size = params.get_int("group_size");
-    if (quant_.group_size == 0 || quant_.group_size < -1)
-      params.fail("group_size", "must be -1 (per channel) or positive");
+    damping_ = read_damping(params);
+    quant_ = read_quant(params);
   }
 
   CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
-    if (!problem.H.defined())
-      throw DataError(fmt::format("sparsegpt: layer '{}' has no Hessian (calibration did not run)", problem.name));
     const at::Tensor W = problem.W.to(at::kFloat);
     const int64_t out = W.size(0), in = W.size(1);
     check_pattern_fits(spec_, in, problem.name);
@@ -173,11 +124,11 @@ class SparseGpt final : public LayerCompressor {
 
     // Per-channel grids come from the original W (as in the SparseGPT repo: before dead columns).
     GridParams channel;
-    if (quant_.on && !grouped) channel = fit_grid(W, quant_.opts);
+    if (quant_.on && !grouped) channel = fit_grid(W, quant_.grid);
 
     std::optional<PhaseTimer::Scope> prep_timer;
     prep_timer.emplace(ctx.timer(), "prepare");
-    PreparedHessian h = prepare_hessian(problem.H, damping_, ctx);
+    PreparedHessian h = prepare_hessian(problem.hessian(), damping_, ctx);
     // The sweep runs on W^T [in, out], dead inputs zeroed.
     at::Tensor Wt = copy_large(W.t());
     Wt.masked_fill_(h.dead.unsqueeze(1), 0.0);
@@ -188,15 +139,12 @@ class SparseGpt final : public LayerCompressor {
       R = reverse_cholesky_upper(h, ctx, problem.name);  // consumes h.H
     }
 
-    SparseGptRule rule(spec_, quant_, R.diagonal().reciprocal(), in, out, ctx);
+    SweepGrids grids;
     if (quant_.on) {
-      if (grouped) {
-        const int64_t ng = num_groups(in, quant_.group_size);
-        rule.set_grids(at::empty({ng, out}, W.options()), at::empty({ng, out}, W.options()), true);
-      } else {
-        rule.set_grids(channel.scale.unsqueeze(0), channel.zero.unsqueeze(0), false);
-      }
+      if (grouped) grids.set_dynamic(num_groups(in, quant_.group_size), out, quant_.group_size, quant_.grid, W.options());
+      else grids.set_per_channel(channel);
     }
+    SparseGptRule rule(spec_, quant_, grids, R.diagonal().reciprocal(), in, out, ctx);
     {
       auto timer = ctx.timer().scope("sweep");
       // Original rows come from W itself: no second [in, out] copy.
@@ -213,15 +161,14 @@ class SparseGpt final : public LayerCompressor {
     c.set_sparse(copy_large(Wt.t()), copy_large(rule.mask_t().t()));
     if (spec_.pattern.nm) c.set_pattern(spec_.pattern.n, spec_.pattern.m);
     if (quant_.on) {
-      GridParams grids{rule.scale_t().t(), rule.zero_t().t()};
-      c.set_quant(make_quant_codes(rule.codes_t().t(), grids, quant_.opts, grouped ? quant_.group_size : -1));
+      c.set_quant(make_quant_codes(rule.codes_t().t(), grids.grids(), quant_.grid, grouped ? quant_.group_size : -1));
     }
     return c;
   }
 
  private:
   SparsitySpec spec_;
-  SparseGptQuant quant_;
+  QuantSettings quant_;
   int64_t block_size_ = 128;
   DampingOptions damping_;
 };

@@ -1,6 +1,7 @@
 // The default N:M MaskSolver: keep the N highest scores of every group of M input columns.
 
-#include "methods/api.h"
+#include "core/run_context.h"
+#include "methods/api/mask_solver.h"
 #include "methods/common/topk.h"
 
 namespace repro {

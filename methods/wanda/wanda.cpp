@@ -4,7 +4,8 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
-#include "methods/api.h"
+#include "core/run_context.h"
+#include "methods/api/layer_compressor.h"
 #include "methods/common/intra_op.h"
 #include "methods/common/large_buffer.h"
 #include "methods/common/sparsity_pattern.h"
@@ -32,13 +33,11 @@ class Wanda final : public LayerCompressor {
   void configure(const Params& params) override { spec_ = sparsity_pattern(params); }
 
   CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
-    if (!problem.H.defined())
-      throw DataError(fmt::format("wanda: layer '{}' has no Hessian (calibration did not run)", problem.name));
     SerialIntraOp serial(problem.W.is_cpu());  // see intra_op.h
     at::Tensor W = problem.W.to(at::kFloat);
     check_pattern_fits(spec_, W.size(1), problem.name);
     // diag(H) is proportional to mean_t x_j^2 (Wanda's scaler_row): the score order is the same.
-    at::Tensor norm = problem.H.diagonal().to(at::kFloat).clamp_min(0).sqrt();
+    at::Tensor norm = problem.hessian().diagonal().to(at::kFloat).clamp_min(0).sqrt();
     at::Tensor score = copy_large(W).abs_().mul_(norm.unsqueeze(0));
     at::Tensor mask = select_mask(score, spec_, UnstructuredScope::Row, ctx);
     CompressedLinear c;

@@ -1,21 +1,25 @@
 #pragma once
 // The layer-wise compression engine shared by every LLM compression method (GPTQ, SparseGPT, ALPS,
-// 3BASiL, ...): sequential calibration over decoder blocks, as the specs define it.
+// 3BASiL, ...): sequential calibration over decoder blocks, in stages.
 //
+//   [transforms: applied to the model by the caller before this runs; their spec is in every
+//    Hessian cache key]
 //   hidden = embed(calibration windows)
 //   for each block i:
 //     run the still-dense block on `hidden`, accumulating H = (2/n) sum x x^T for the input of
-//       each of its linears (q/k/v share one input, gate/up another);
-//     compress every linear from (W, H) with the row's LayerCompressor;
-//     [block refiner slot: trains the compressed block against the dense one — later papers]
+//       each group of linears that read one input (DecoderBlock::input_groups()); with a refiner,
+//       the dense block's outputs are kept as its targets; with needs_inputs(), a seeded subset of
+//       each group's input rows is kept for the compressor;
+//     compress every linear from (W, H[, X]) with the row's LayerCompressor;
+//     refine: the row's BlockRefiner trains the compressed block against the dense targets;
 //     hidden = compressed block(hidden)   (the next block calibrates on compressed activations)
 //
 // Order "parallel" (default, the HASSLE-free / 3BASiL convention): one pass of the dense block
-// collects every Hessian. Order "sequential" (the GPTQ repo's true-sequential): q/k/v, then o,
-// then gate/up, then down, each calibrated after the earlier groups are compressed.
+// collects every Hessian. Order "sequential" (the GPTQ repo's true-sequential): each input group
+// is calibrated after the earlier groups are compressed.
 //
 // Only the current block and the activations live on the device; the rest of the model stays on
-// the CPU. Data-free compressors (magnitude, RTN) skip calibration entirely.
+// the CPU. Data-free compressors (magnitude, RTN) without a refiner skip calibration entirely.
 
 #include <cstdint>
 #include <filesystem>
@@ -23,11 +27,13 @@
 #include <string>
 #include <vector>
 
-#include <ATen/ATen.h>
+#include <ATen/core/Tensor.h>
 #include <nlohmann/json.hpp>
 
 #include "core/run_context.h"
-#include "methods/api.h"
+#include "methods/api/block_refiner.h"
+#include "methods/api/layer_compressor.h"
+#include "methods/api/model_transform.h"
 #include "models/llama.h"
 
 namespace repro {
@@ -41,6 +47,9 @@ struct EngineOptions {
   std::string model_fingerprint;             // identity of the weights (part of the cache key)
   std::string calibration_fingerprint;       // identity of the calibration tokens
   std::string upstream_spec;                 // canonical compressor (+ refiner) spec
+  std::string transforms_spec;               // canonical spec of the transforms applied before
+                                             // (part of every cache key, block 0's too)
+  int64_t input_samples = 4096;              // input rows (tokens) per layer for needs_inputs()
   bool keep_hessians = false;                // return every layer's H in the report (tests, analysis)
 };
 
@@ -55,7 +64,10 @@ struct EngineReport {
   std::vector<LayerOutcome> layers;
   double calibrate_s = 0, compress_s = 0;
   int64_t cache_hits = 0, cache_misses = 0;
+  double refine_s = 0;
   double activations_mb = 0;  // calibration activations held on the device
+  double targets_mb = 0;      // dense block outputs kept for the refiner (0 without one)
+  double inputs_mb = 0;       // largest set of input samples kept for a needs_inputs() compressor
   double max_block_mb = 0;    // largest block moved to the device
   std::map<std::string, at::Tensor> hessians;  // layer name -> H (CPU), when keep_hessians
 
@@ -66,12 +78,13 @@ struct EngineReport {
 };
 
 // calibration: [n, T] int64 token windows. Compresses every linear of every block in place
-// (Linear::compressed is set; the dense weight is released). The model's parameters may be on
-// the CPU; each block visits ctx.device() and returns to where it was.
+// (Linear::compressed is set; the dense weight is released), then refines each block when
+// `refiner` is given. The model's parameters may be on the CPU; each block visits ctx.device()
+// and returns to where it was.
 EngineReport compress_model(CausalLM& model, const at::Tensor& calibration, LayerCompressor& compressor,
-                            const EngineOptions& options, RunContext& ctx);
+                            const EngineOptions& options, RunContext& ctx, BlockRefiner* refiner = nullptr);
 
-// Data-free compression (no Hessian): every linear compressed from W alone.
+// Data-free compression (no Hessian, no refiner): every linear compressed from W alone.
 EngineReport compress_model_data_free(CausalLM& model, LayerCompressor& compressor, RunContext& ctx);
 
 }  // namespace repro

@@ -10,7 +10,8 @@
 #include "core/run_context.h"
 #include "core/suite.h"
 #include "core/table_spec.h"
-#include "methods/api.h"
+#include "core/run_context.h"
+#include "methods/api/layer_compressor.h"
 #include "models/safetensors.h"
 #include "suites/synthetic_layer.h"
 

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/allocator.h"
+#include "core/config.h"
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/memory.h"
@@ -19,7 +20,10 @@
 #include "datasets/text_datasets.h"
 #include "datasets/token_windows.h"
 #include "datasets/zero_shot.h"
-#include "methods/api.h"
+#include "core/strings.h"
+#include "methods/api/block_refiner.h"
+#include "methods/api/layer_compressor.h"
+#include "methods/api/model_transform.h"
 #include "models/llama_io.h"
 #include "models/tokenizer.h"
 #include "suites/engine/layerwise_engine.h"
@@ -71,19 +75,23 @@ class PerplexitySuite : public Suite {
           param_string("model", "zoo:tiny", "zoo:<name> or a Hugging Face model folder"),
           param_list("datasets", ParamType::StringList, {Value("embedded")},
                      "perplexity datasets: embedded, wikitext2, c4, ptb"),
-          param_int("seqlen", 256, "evaluation window length (tokens)"),
-          param_int("eval_windows", 0, "evaluate at most this many windows per dataset (0: all; c4: 256)"),
-          param_int("eval_batch", 8, "windows per forward pass during evaluation"),
+          param_int("seqlen", 256, "evaluation window length (tokens)").at_least(2),
+          param_int("eval_windows", 0, "evaluate at most this many windows per dataset (0: all; c4: 256)").at_least(0),
+          param_int("eval_batch", 8, "windows per forward pass during evaluation").at_least(1),
           param_string("calibration", "embedded", "calibration dataset (its training split)"),
-          param_int("nsamples", 128, "calibration sequences"),
-          param_int("calib_seqlen", 0, "calibration sequence length (0: seqlen)"),
+          param_int("nsamples", 128, "calibration sequences").at_least(1),
+          param_int("calib_seqlen", 0, "calibration sequence length (0: seqlen)").at_least(0),
           param_string("order", "parallel", "calibration order within a block", {"parallel", "sequential"}),
-          param_int("calib_batch", 8, "calibration sequences per block forward"),
+          param_int("calib_batch", 8, "calibration sequences per block forward").at_least(1),
           param_string("hessian_cache", "all", "reuse calibration Hessians across rows", {"all", "first", "off"}),
+          param_int("input_samples", 4096, "input rows (tokens) per layer for compressors that ask for samples")
+              .at_least(1),
           param_list("zero_shot", ParamType::StringList, {}, "zero-shot tasks (lm-eval names), from <data-dir>/zeroshot"),
-          param_int("zero_shot_limit", 0, "documents per zero-shot task (0: all)"),
+          param_int("zero_shot_limit", 0, "documents per zero-shot task (0: all)").at_least(0),
       };
-      i.slots = {{"compressor", "LayerCompressor", false, "compresses every linear of every block"}};
+      i.slots = {{"transforms", ModelTransform::kFamily, true, "change the model before calibration, in order"},
+                 {"compressor", LayerCompressor::kFamily, false, "compresses every linear of every block"},
+                 {"refiner", BlockRefiner::kFamily, false, "trains each compressed block against the dense one"}};
       for (const auto& ds : {"embedded", "wikitext2", "c4", "ptb"})
         i.metrics.push_back({std::string(ds) + "_ppl", Better::Lower, std::string(ds) + " perplexity", 4});
       i.metrics.push_back({"ppl", Better::Lower, "perplexity on the first of `datasets` (the one paper numbers refer to)", 4});
@@ -92,6 +100,7 @@ class PerplexitySuite : public Suite {
       i.metrics.push_back({"tokens_per_s", Better::Higher, "evaluation throughput", 3});
       i.metrics.push_back({"compress_s", Better::Lower, "seconds spent in the compressor", 3});
       i.metrics.push_back({"calibrate_s", Better::Lower, "seconds spent calibrating", 3});
+      i.metrics.push_back({"refine_s", Better::Lower, "seconds spent in the block refiner", 3});
       for (const auto& t : mc_task_names()) i.metrics.push_back({t, Better::Higher, "zero-shot accuracy", 4});
       i.metrics.push_back({"zero_shot_avg", Better::Higher, "mean zero-shot accuracy", 4});
       return i;
@@ -106,7 +115,7 @@ class PerplexitySuite : public Suite {
     const fs::path dd = data_dir_of(ctx);
     for (const auto& ds : p.get_string_list("datasets"))
       data[ds] = dataset_files_sha256(ds, dd, text_dataset_info(ds).eval_split);
-    if (const Component* c = row.first("compressor"); c && needs_calibration(*c))
+    if (needs_calibration(row))
       data["calibration:" + p.get_string("calibration")] =
           dataset_files_sha256(p.get_string("calibration"), dd, "train");
     for (const auto& t : p.get_string_list("zero_shot")) data["zeroshot:" + t] = sha256_file(mc_task_file(dd, t));
@@ -117,7 +126,6 @@ class PerplexitySuite : public Suite {
     const Params& p = row.suite_params;
     const fs::path dd = data_dir_of(ctx);
     const int64_t seqlen = p.get_int("seqlen");
-    if (seqlen < 2) p.fail("seqlen", "must be at least 2");
     Record rec;
     nlohmann::json model_id = model_identity(p.get_string("model"));
     rec.model = model_id;
@@ -140,28 +148,57 @@ class PerplexitySuite : public Suite {
     // within about one block's weights + Hessians + the calibration activations.
     const double rss_loaded = host_current_rss_mb();
     rec.details["memory"] = {{"model_mb", model_megabytes(*model)}, {"rss_after_load_mb", rss_loaded}};
+    const std::vector<const Component*> transforms = row.slot("transforms");
+    const Component* refiner_c = row.first("refiner");
+    if (refiner_c && !row.first("compressor"))
+      throw ConfigError(fmt::format("{}row '{}': a refiner needs a compressor", loc_prefix(Value().set_loc(row.loc)),
+                                    row.display));
+    at::Tensor calib;  // calibration windows, when a stage needs them
+    auto calibration = [&]() -> const at::Tensor& {
+      if (!calib.defined()) {
+        const int64_t n = p.get_int("nsamples");
+        const int64_t cl = p.get_int("calib_seqlen") > 0 ? p.get_int("calib_seqlen") : seqlen;
+        auto t = ctx.timer().scope("calibrate");
+        calib = calibration_windows(p.get_string("calibration"), dd, *tok, n, cl, ctx.generator("calibration"), topts);
+      }
+      return calib;
+    };
+    // Stage 1: model transforms, in order, before anything is calibrated.
+    std::string transforms_spec = "none";
+    if (!transforms.empty()) {
+      std::vector<std::string> specs;
+      for (const Component* tc : transforms) {
+        auto tr = Registry<ModelTransform>::instance().create(tc->method);
+        tr->configure(tc->params);
+        auto t = ctx.timer().scope("transform");
+        tr->apply(*model, calibration(), ctx);
+        specs.push_back(tc->canonical() + "@" + tc->info->version);
+      }
+      transforms_spec = join(specs, "+");
+    }
     if (const Component* c = row.first("compressor")) {
       auto method = Registry<LayerCompressor>::instance().create(c->method);
       method->configure(c->params);
+      std::unique_ptr<BlockRefiner> refiner;
+      if (refiner_c) {
+        refiner = Registry<BlockRefiner>::instance().create(refiner_c->method);
+        refiner->configure(refiner_c->params);
+      }
       EngineReport report;
-      if (method->needs_hessian()) {
-        const int64_t n = p.get_int("nsamples");
-        const int64_t cl = p.get_int("calib_seqlen") > 0 ? p.get_int("calib_seqlen") : seqlen;
-        at::Tensor calib;
-        {
-          auto t = ctx.timer().scope("calibrate");
-          calib = calibration_windows(p.get_string("calibration"), dd, *tok, n, cl, ctx.generator("calibration"), topts);
-        }
+      if (method->needs_hessian() || method->needs_inputs() || refiner) {
         EngineOptions eo;
         eo.order = p.get_string("order");
         eo.batch_size = p.get_int("calib_batch");
         eo.hessian_cache = p.get_string("hessian_cache");
+        eo.input_samples = p.get_int("input_samples");
         if (!ctx.options().cache_dir.empty()) eo.cache_dir = ctx.options().cache_dir / "hessians";
         eo.model_fingerprint = model_id["sha256"].get<std::string>() + "/" + c10::toString(ctx.dtype());
-        eo.calibration_fingerprint = tensor_sha256(calib);
+        eo.calibration_fingerprint = tensor_sha256(calibration());
         eo.upstream_spec = c->canonical() + "@" + c->info->version;
+        if (refiner_c) eo.upstream_spec += "+" + refiner_c->canonical() + "@" + refiner_c->info->version;
+        eo.transforms_spec = transforms_spec;
         const double before = start_memory_phase();
-        report = compress_model(*model, calib, *method, eo, ctx);
+        report = compress_model(*model, calibration(), *method, eo, ctx, refiner.get());
         record_memory_phase(rec, before, report);
       } else {
         const double before = start_memory_phase();
@@ -172,6 +209,7 @@ class PerplexitySuite : public Suite {
       rec.metrics["params_kept"] = report.params_kept();
       rec.metrics["compress_s"] = report.compress_s;
       rec.metrics["calibrate_s"] = report.calibrate_s;
+      if (refiner_c) rec.metrics["refine_s"] = report.refine_s;
       rec.details["engine"] = report.to_json();
     } else {
       rec.metrics["bits_per_weight"] = CompressedLinear::kValueBits;
@@ -221,10 +259,14 @@ class PerplexitySuite : public Suite {
   }
 
  private:
-  static bool needs_calibration(const Component& c) {
-    auto m = Registry<LayerCompressor>::instance().create(c.method);
-    m->configure(c.params);
-    return m->needs_hessian();
+  // Whether any stage of the row reads the calibration data.
+  static bool needs_calibration(const RowSpec& row) {
+    if (!row.slot("transforms").empty() || row.first("refiner")) return true;
+    const Component* c = row.first("compressor");
+    if (!c) return false;
+    auto m = Registry<LayerCompressor>::instance().create(c->method);
+    m->configure(c->params);
+    return m->needs_hessian() || m->needs_inputs();
   }
 
   static double model_megabytes(CausalLM& model) {

@@ -91,6 +91,8 @@ expect_rc 0 "report" -- "$REPRO" report "$CFG" --results-dir "$RES"
 expect_rc 0 "list methods" -- "$REPRO" list methods
 grep -q '^  magnitude ' "$T/out" && grep -q '^  rtn ' "$T/out" || fail "list methods should show magnitude and rtn"
 grep -q 'bits .*int .*default 4' "$T/out" || fail "list methods should show rtn's parameters"
+grep -q 'bits .*in \[2, 8\]' "$T/out" || fail "list methods should show parameter ranges"
+grep -q 'mask_solver .*component .*a MaskSolver' "$T/out" || fail "list methods should show component parameters"
 
 # --help works on every subcommand, also those with required arguments.
 for cmd in reproduce run-row report plot list train-zoo; do
@@ -105,6 +107,14 @@ grep -q 'bad_type.toml:[0-9]*: .*bits.*expected int' "$T/err" || fail "type erro
 sed 's/^compressor = { method = "rtn"/compresor = { method = "rtn"/' "$CFG" >"$T/cfg/cli/bad_key.toml"
 expect_rc 2 "unknown key" -- "$REPRO" reproduce "$T/cfg/cli/bad_key.toml" --results-dir "$RES"
 grep -q "did you mean 'compressor'" "$T/err" || fail "unknown key should suggest 'compressor': $(cat "$T/err")"
+# An out-of-range value in the last row of the sweep: refused when the table loads, before any row
+# runs (no record is written).
+sed 's/bits = \[3, 4\]/bits = [3, 4, 9]/' "$CFG" >"$T/cfg/cli/bad_range.toml"
+expect_rc 2 "out-of-range value" -- "$REPRO" reproduce "$T/cfg/cli/bad_range.toml" --results-dir "$T/range_res"
+grep -q 'bad_range.toml:[0-9]*: .*bits.*9 is out of range (must be in \[2, 8\])' "$T/err" \
+  || fail "range error should name file:line, key and range: $(cat "$T/err")"
+[ ! -d "$T/range_res/runs" ] || [ -z "$(find "$T/range_res/runs" -name '*.json')" ] || fail "no row should run before the range check"
+expect_rc 2 "out-of-range value (dry run)" -- "$REPRO" reproduce "$T/cfg/cli/bad_range.toml" --results-dir "$T/range_res" --dry-run
 expect_rc 2 "missing file" -- "$REPRO" reproduce "$T/cfg/cli/nope.toml"
 expect_rc 2 "rows glob matching nothing" -- "$REPRO" reproduce "$CFG" --results-dir "$RES" --rows 'GPTQ*'
 expect_rc 2 "unknown command" -- "$REPRO" reproduc

@@ -21,8 +21,36 @@ class Shrink : public FakeMethod {
                                   param_int("bits", 4, "pretend bit width"),
                                   param_bool("fail", false, "throw a NumericalError"),
                                   param_list("groups", ParamType::IntList, {Value(1), Value(2)}, "a list parameter"),
-                                  param_string("mode", "fast", "a string with choices", {"fast", "slow"})}};
+                                  param_string("mode", "fast", "a string with choices", {"fast", "slow"}),
+                                  param_float("rate", 0.5, "a float in (0, 1]").above(0).at_most(1),
+                                  param_int("width", 8, "an int >= 1, or -1").at_least(1).or_value(-1),
+                                  param_component("solver", "FakeSolver", "greedy", "a nested component")}};
     return info;
+  }
+  // A cross-parameter rule, checked when a table loads: slow mode needs an even bit width.
+  void configure(const Params& p) {
+    if (p.get_string("mode") == "slow" && p.get_int("bits") % 2 != 0) p.fail("bits", "must be even in slow mode");
+  }
+};
+
+class Greedy : public FakeSolver {
+ public:
+  static const MethodInfo& static_info() {
+    static const MethodInfo info{"greedy", "FakeSolver", "a nested plugin without parameters", "", "1", {}};
+    return info;
+  }
+};
+
+class Exact : public FakeSolver {
+ public:
+  static const MethodInfo& static_info() {
+    static const MethodInfo info{"exact", "FakeSolver", "a nested plugin with a ranged parameter", "", "7",
+                                 {param_int("iters", 100, "iterations").range(1, 1000),
+                                  param_float("tol", 1e-3, "tolerance").above(0)}};
+    return info;
+  }
+  void configure(const Params& p) {
+    if (p.get_int("iters") > 500 && p.get_float("tol") < 1e-6) p.fail("tol", "too small for more than 500 iterations");
   }
 };
 
@@ -64,4 +92,6 @@ class FakeSuite : public Suite {
 }  // namespace repro::test
 
 REPRO_REGISTER_METHOD(test::FakeMethod, repro::test::Shrink);
+REPRO_REGISTER_METHOD(test::FakeSolver, repro::test::Greedy);
+REPRO_REGISTER_METHOD(test::FakeSolver, repro::test::Exact);
 REPRO_REGISTER_METHOD(Suite, repro::test::FakeSuite);

@@ -13,6 +13,13 @@ class FakeMethod {
   virtual ~FakeMethod() = default;
 };
 
+// A second family, for components nested in a FakeMethod (like a pruner's mask solver).
+class FakeSolver {
+ public:
+  static constexpr const char* kFamily = "FakeSolver";
+  virtual ~FakeSolver() = default;
+};
+
 // Counts rows run; fails rows whose compressor has fail = true.
 int& fake_suite_runs();
 

@@ -33,7 +33,8 @@ TEST_CASE("table spec: lists expand into one row per value, Cartesian product in
   CHECK(t.rows[2].display == "S [factor=0.5, bits=3]");
   CHECK(t.rows[4].display == "S [factor=0.25, bits=3]");
   CHECK(t.rows[4].first("compressor")->params.get_float("factor") == 0.25);
-  CHECK(t.rows[4].pipeline() == "shrink(bits=3,factor=0.25,fail=false,groups=[1,2],mode=fast)");
+  CHECK(t.rows[4].pipeline() ==
+        "shrink(bits=3,factor=0.25,fail=false,groups=[1,2],mode=fast,rate=0.5,solver=greedy(),width=8)");
   CHECK(t.rows[4].canonical() == t.rows[4].pipeline() + " | base=10,dataset=d1,datasets=[a]");
   CHECK(t.rows[3].index == 3);
 }

@@ -10,7 +10,8 @@
 
 #include "core/run_context.h"
 #include "core/value.h"
-#include "methods/api.h"
+#include "core/run_context.h"
+#include "methods/api/layer_compressor.h"
 
 namespace repro::test {
 

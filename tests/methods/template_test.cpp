@@ -1,7 +1,8 @@
 // The template plugin's spec test — copy it with the template.
 #include "tests/catch.h"
 
-#include "methods/api.h"
+#include "core/run_context.h"
+#include "methods/api/layer_compressor.h"
 
 using namespace repro;
 

@@ -4,7 +4,8 @@
 
 #include "core/run_context.h"
 #include "core/table_spec.h"
-#include "methods/api.h"
+#include "core/run_context.h"
+#include "methods/api/layer_compressor.h"
 #include "methods/common/layer_error.h"
 #include "models/llama.h"
 #include "suites/engine/hessian_accumulator.h"

@@ -77,7 +77,9 @@ TEST_CASE("sparsity_pattern reads and validates the shared parameters", "[method
   auto p = Params::validate(Value(Value::Table{{"pattern", "2:4"}}), specs, "test");
   SparsitySpec s = sparsity_pattern(p);
   CHECK(s.pattern.nm);
-  CHECK(s.mask_solver == "topk");
+  CHECK(s.mask_solver == "topk()");
+  REQUIRE(s.solver);
+  CHECK(s.solver->info().name == "topk");
   CHECK(s.effective_sparsity() == Approx(0.5));
   CHECK_THROWS_AS(sparsity_pattern(Params::validate(Value(Value::Table{{"sparsity", 1.0}}), specs, "t")),
                   ConfigError);
@@ -88,12 +90,14 @@ TEST_CASE("sparsity_pattern reads and validates the shared parameters", "[method
   CHECK_THROWS_AS(check_pattern_fits(s, 30, "layer"), NotSupported);
 }
 
-TEST_CASE("solve_mask goes through the MaskSolver registry", "[methods][sparsity]") {
+TEST_CASE("solve_mask runs a MaskSolver from the registry and checks its mask", "[methods][sparsity]") {
   at::Tensor s = rnd(8, 32, 4);
   auto& ctx = test::quiet_context();
-  CHECK(solve_mask(s, {2, 4}, "topk", ctx).equal(nm_topk_mask(s, {2, 4})));
-  CHECK_THROWS_AS(solve_mask(s, {2, 4}, "no_such_solver", ctx), ConfigError);
-  CHECK_THROWS_AS(solve_mask(rnd(8, 30, 5), {2, 4}, "topk", ctx), NotSupported);
+  auto topk = Registry<MaskSolver>::instance().create("topk");
+  topk->configure(Params::validate(Value(), topk->info().params, "topk"));
+  CHECK(solve_mask(*topk, s, {2, 4}, ctx).equal(nm_topk_mask(s, {2, 4})));
+  CHECK_THROWS_AS(Registry<MaskSolver>::instance().create("no_such_solver"), ConfigError);
+  CHECK_THROWS_AS(solve_mask(*topk, rnd(8, 30, 5), {2, 4}, ctx), NotSupported);
 }
 
 TEST_CASE("select_mask: layer vs row scope", "[methods][sparsity]") {
