@@ -101,8 +101,9 @@ step() {
 }
 
 # Inside the root: a login-like environment with nothing from this machine's.
+NODE_CA=""
 in_root() {
-  chroot "$ROOT" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
+  chroot "$ROOT" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 $NODE_CA \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin /bin/bash -lc "$1"
 }
 
@@ -121,6 +122,14 @@ mkdir -p "$ROOT/dev/shm" && mount -t tmpfs shm "$ROOT/dev/shm"
 
 step "apt: make git ca-certificates" in_root \
   "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends make git ca-certificates"
+# The root shares this machine's network. Where that network re-signs TLS with a local authority
+# (a sandbox or corporate proxy: its certificates are in /usr/local/share/ca-certificates here), the
+# root trusts the same authorities, as this machine's users do; a real fresh machine needs none.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
+  step "local CA certificates" in_root "update-ca-certificates"
+  NODE_CA="NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt"
+fi
 step "git clone" git clone --quiet --no-hardlinks "$REPO" "$ROOT/root/repro"
 step "make setup" in_root "cd /root/repro && make setup"
 step "make test" in_root "cd /root/repro && make test"
