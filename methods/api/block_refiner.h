@@ -27,8 +27,9 @@ class BlockRefiner : public Method {
  public:
   static constexpr const char* kFamily = "BlockRefiner";
   // Updates `block` (its Linear::compressed forms, norms, biases) in place. The block is on
-  // ctx.device() in the model's dtype. `io` is read-only: the engine recomputes the block's
-  // outputs afterwards.
+  // ctx.device() in the model's dtype; gradients are enabled (the engine's other stages run
+  // without). Leave no tensor requiring grad behind. `io` is read-only: the engine recomputes the
+  // block's outputs afterwards.
   virtual void refine(DecoderBlock& block, const BlockIO& io, RunContext& ctx) = 0;
 };
 

@@ -283,6 +283,7 @@ EngineReport compress_model(CausalLM& model, const at::Tensor& calibration, Laye
     if (refiner) {
       auto t = ctx.timer().scope("refine");
       BlockIO io{hidden, targets, positions, o.batch_size};
+      at::AutoGradMode grad(true);  // refiners train; the rest of the engine runs without autograd
       refiner->refine(block, io, ctx);
     }
 

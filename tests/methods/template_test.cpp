@@ -1,8 +1,15 @@
 // The template plugin's spec test — copy it with the template.
 #include "tests/catch.h"
 
+#include <ATen/core/grad_mode.h>
+
 #include "core/run_context.h"
+#include "methods/api/block_refiner.h"
 #include "methods/api/layer_compressor.h"
+#include "methods/api/mask_solver.h"
+#include "methods/api/model_transform.h"
+#include "methods/common/topk.h"
+#include "models/llama.h"
 
 using namespace repro;
 
@@ -34,4 +41,81 @@ TEST_CASE("_template_example: keeps the requested fraction per row and beats ran
   // Bad parameters are a ConfigError.
   CHECK_THROWS_AS(m->configure(Params::validate(Value(Value::Table{{"keep", Value(1.5)}}), m->info().params, "c")),
                   ConfigError);
+}
+
+namespace {
+
+RunContext& quiet() {
+  static RunContext ctx([] {
+    RunOptions o;
+    o.log_level = "off";
+    o.progress = false;
+    return o;
+  }());
+  return ctx;
+}
+
+template <class Family>
+std::unique_ptr<Family> make(const std::string& name, Value::Table params = {}) {
+  auto m = Registry<Family>::instance().create(name);
+  m->configure(Params::validate(Value(std::move(params)), m->info().params, name));
+  return m;
+}
+
+LlamaConfig tiny_config() {
+  LlamaConfig c;
+  c.vocab_size = 48;
+  c.hidden_size = 32;
+  c.intermediate_size = 64;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 4;
+  c.num_key_value_heads = 2;
+  c.head_dim = 8;
+  c.max_position_embeddings = 32;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("_template_mask_solver: N of every M, the largest scores", "[methods][template]") {
+  at::manual_seed(1);
+  at::Tensor s = at::randn({8, 32});
+  at::Tensor mask = make<MaskSolver>("_template_mask_solver")->solve(s, {2, 4}, quiet());
+  CHECK(satisfies_nm(mask, {2, 4}, /*exact=*/true));
+  CHECK(at::equal(mask, nm_topk_mask(s, {2, 4})));
+}
+
+TEST_CASE("_template_transform: the model computes the same function", "[methods][template]") {
+  auto model = CausalLM::random(tiny_config(), 3);
+  at::Tensor tokens = at::randint(0, 48, {2, 12}, at::TensorOptions().dtype(at::kLong));
+  at::NoGradGuard g;
+  at::Tensor before = model->forward(tokens);
+  at::Tensor q_before = model->block(0).q_proj.weight.clone();
+  make<ModelTransform>("_template_transform", {{"factor", 4.0}})->apply(*model, tokens, quiet());
+  CHECK(at::allclose(model->block(0).q_proj.weight, q_before / 4.0));
+  CHECK(at::allclose(model->forward(tokens), before, 1e-4, 1e-4));
+}
+
+TEST_CASE("_template_refiner: lowers the block's error against its dense targets", "[methods][template]") {
+  auto model = CausalLM::random(tiny_config(), 4);
+  DecoderBlock& block = model->block(0);
+  at::Tensor x = at::randn({4, 12, 32});
+  BlockIO io;
+  io.inputs = x;
+  io.positions = at::arange(12, at::TensorOptions().dtype(at::kLong));
+  io.batch_size = 2;
+  {
+    at::NoGradGuard g;
+    for (const auto& name : DecoderBlock::linear_names()) block.linear(name).weight.mul_(10);  // norms matter
+    io.targets = block.forward(x, io.positions);
+    block.input_layernorm.mul_(0.5);  // the "compressed" block: its norm is off
+  }
+  auto error = [&] {
+    at::NoGradGuard g;
+    return (block.forward(x, io.positions) - io.targets).square().sum().item<double>();
+  };
+  const double e0 = error();
+  make<BlockRefiner>("_template_refiner", {{"steps", 30}, {"lr", 0.01}})->refine(block, io, quiet());
+  CHECK(error() < 0.5 * e0);
+  CHECK_FALSE(block.input_layernorm.requires_grad());
 }

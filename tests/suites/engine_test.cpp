@@ -5,6 +5,7 @@
 #include "core/run_context.h"
 #include "core/table_spec.h"
 #include "core/run_context.h"
+#include "methods/api/block_refiner.h"
 #include "methods/api/layer_compressor.h"
 #include "methods/common/layer_error.h"
 #include "models/llama.h"
@@ -163,4 +164,149 @@ TEST_CASE("engine: sequential order calibrates o_proj after q/k/v are compressed
     CHECK(l.rel_error > 0);
     CHECK(l.rel_error < 1);
   }
+}
+
+namespace {
+
+// Needs input samples: records what the engine hands it and keeps the weight (dense, as a mask of
+// ones), so the model's function is unchanged.
+class SampleRecorder final : public LayerCompressor {
+ public:
+  static const MethodInfo& static_info() {
+    static const MethodInfo info{"test_sample_recorder", LayerCompressor::kFamily,
+                                 "test only: records its input samples", "", "1", {}};
+    return info;
+  }
+  const MethodInfo& info() const override { return static_info(); }
+  void configure(const Params&) override {}
+  bool needs_inputs() const override { return true; }
+  CompressedLinear compress(const LayerProblem& p, RunContext&) override {
+    seen().push_back({p.name, p.X, p.H});
+    CompressedLinear c;
+    c.set_sparse(p.W, at::ones_like(p.W, p.W.options().dtype(at::kBool)));
+    return c;
+  }
+  struct Seen {
+    std::string name;
+    at::Tensor X, H;
+  };
+  static std::vector<Seen>& seen() {
+    static std::vector<Seen> s;
+    return s;
+  }
+};
+
+// Checks its targets against a dense copy of the model and counts its calls.
+class TargetChecker final : public BlockRefiner {
+ public:
+  static const MethodInfo& static_info() {
+    static const MethodInfo info{"test_target_checker", BlockRefiner::kFamily,
+                                 "test only: compares targets with the dense block", "", "1", {}};
+    return info;
+  }
+  const MethodInfo& info() const override { return static_info(); }
+  void configure(const Params&) override {}
+  void refine(DecoderBlock& block, const BlockIO& io, RunContext&) override {
+    at::NoGradGuard g;
+    REQUIRE(dense_model() != nullptr);
+    at::Tensor want = dense_model()->block(block.layer_index()).forward(io.inputs, io.positions);
+    max_error() = std::max(max_error(), (want - io.targets).abs().max().item<double>());
+    ++calls();
+  }
+  static CausalLM*& dense_model() {
+    static CausalLM* m = nullptr;
+    return m;
+  }
+  static double& max_error() {
+    static double e = 0;
+    return e;
+  }
+  static int& calls() {
+    static int n = 0;
+    return n;
+  }
+};
+
+}  // namespace
+
+REPRO_REGISTER_METHOD(LayerCompressor, SampleRecorder);
+REPRO_REGISTER_METHOD(BlockRefiner, TargetChecker);
+
+TEST_CASE("engine: input samples for needs_inputs(), bounded and consistent with H", "[suites][engine]") {
+  RunContext ctx(quiet());
+  auto model = CausalLM::random(small_config(), 4);
+  SampleRecorder rec;
+  SampleRecorder::seen().clear();
+  EngineOptions o;
+  o.input_samples = 1000;  // more than the 8 * 16 tokens: every row
+  compress_model(*model, tokens(8, 16, 7), rec, o, ctx);
+  REQUIRE(SampleRecorder::seen().size() == 14);
+  for (const auto& s : SampleRecorder::seen()) {
+    INFO(s.name);
+    REQUIRE(s.X.defined());
+    CHECK(s.X.size(0) == 8 * 16);
+    CHECK(at::allclose(at::matmul(s.X.t(), s.X) * (2.0 / 8.0), s.H, 1e-4, 1e-4));
+  }
+  // q, k and v read one input: the same samples.
+  CHECK(at::equal(SampleRecorder::seen()[0].X, SampleRecorder::seen()[2].X));
+
+  SampleRecorder::seen().clear();
+  o.input_samples = 10;
+  auto again = CausalLM::random(small_config(), 4);
+  compress_model(*again, tokens(8, 16, 7), rec, o, ctx);
+  REQUIRE(SampleRecorder::seen().size() == 14);
+  for (const auto& s : SampleRecorder::seen()) CHECK(s.X.size(0) == 10);
+}
+
+TEST_CASE("engine: a refiner gets the dense block's outputs on the current inputs", "[suites][engine]") {
+  RunContext ctx(quiet());
+  auto model = CausalLM::random(small_config(), 5);
+  auto dense = CausalLM::random(small_config(), 5);
+  TargetChecker::dense_model() = dense.get();
+  TargetChecker::max_error() = 0;
+  TargetChecker::calls() = 0;
+  TargetChecker refiner;
+  // A compressor that keeps the function: the inputs of every block are then dense too, and the
+  // dense copy's block outputs must equal the targets.
+  SampleRecorder keep;
+  EngineOptions o;
+  EngineReport with = compress_model(*model, tokens(4, 16, 8), keep, o, ctx, &refiner);
+  CHECK(TargetChecker::calls() == 2);
+  CHECK(TargetChecker::max_error() < 1e-5);
+  CHECK(with.targets_mb > 0);
+  auto plain = CausalLM::random(small_config(), 5);
+  EngineReport without = compress_model(*plain, tokens(4, 16, 8), keep, o, ctx);
+  CHECK(without.targets_mb == 0);
+
+  // Sequential order takes the targets from the first, still dense, pass.
+  TargetChecker::calls() = 0;
+  TargetChecker::max_error() = 0;
+  auto seq_model = CausalLM::random(small_config(), 5);
+  o.order = "sequential";
+  compress_model(*seq_model, tokens(4, 16, 8), keep, o, ctx, &refiner);
+  CHECK(TargetChecker::calls() == 2);
+  CHECK(TargetChecker::max_error() < 1e-5);
+  TargetChecker::dense_model() = nullptr;
+}
+
+TEST_CASE("engine: the transforms' spec is part of every Hessian cache key", "[suites][engine]") {
+  test::TempDir dir;
+  RunContext ctx(quiet());
+  auto sgpt = make("sparsegpt", {{"sparsity", Value(0.5)}});
+  EngineOptions o;
+  o.cache_dir = dir.path();
+  o.model_fingerprint = "m";
+  o.calibration_fingerprint = "c";
+  o.upstream_spec = "sparsegpt";
+  auto a = CausalLM::random(small_config(), 6);
+  EngineReport first = compress_model(*a, tokens(4, 16, 9), *sgpt, o, ctx);
+  CHECK(first.cache_misses == 2);
+  auto b = CausalLM::random(small_config(), 6);
+  EngineReport second = compress_model(*b, tokens(4, 16, 9), *sgpt, o, ctx);
+  CHECK(second.cache_hits == 2);
+  o.transforms_spec = "hadamard()@1";
+  auto c = CausalLM::random(small_config(), 6);
+  EngineReport third = compress_model(*c, tokens(4, 16, 9), *sgpt, o, ctx);
+  CHECK(third.cache_hits == 0);  // block 0 too: the transform changed its inputs
+  CHECK(third.cache_misses == 2);
 }
