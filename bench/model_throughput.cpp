@@ -7,6 +7,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include <ATen/ATen.h>
+
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <ATen/core/grad_mode.h>

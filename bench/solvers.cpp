@@ -10,6 +10,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include <ATen/ATen.h>
+
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 #include <fmt/format.h>

@@ -1,5 +1,7 @@
 #include "core/run_context.h"
 
+#include <ATen/ATen.h>
+
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>

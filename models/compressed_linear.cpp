@@ -1,5 +1,7 @@
 #include "models/compressed_linear.h"
 
+#include <ATen/ATen.h>
+
 #include <cmath>
 
 #include <fmt/format.h>

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <string>
 
-#include <ATen/ATen.h>
+#include <ATen/core/Tensor.h>
 #include <nlohmann/json_fwd.hpp>
 
 namespace repro {

@@ -1,5 +1,7 @@
 #include "models/decoder_block.h"
 
+#include <ATen/ATen.h>
+
 #include <fmt/format.h>
 
 #include "core/error.h"

@@ -1,5 +1,7 @@
 #include "models/linear.h"
 
+#include <ATen/ATen.h>
+
 #include "core/error.h"
 
 namespace repro {

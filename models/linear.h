@@ -6,7 +6,7 @@
 #include <functional>
 #include <memory>
 
-#include <ATen/ATen.h>
+#include <ATen/core/Tensor.h>
 
 #include "models/compressed_linear.h"
 

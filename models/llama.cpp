@@ -1,5 +1,7 @@
 #include "models/llama.h"
 
+#include <ATen/ATen.h>
+
 #include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
 

@@ -11,7 +11,7 @@
 #include <memory>
 #include <vector>
 
-#include <ATen/ATen.h>
+#include <ATen/core/Tensor.h>
 
 #include "models/decoder_block.h"
 #include "models/linear.h"

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <memory>
 
-#include <ATen/ATen.h>
+#include <ATen/core/Tensor.h>
 
 #include "models/llama.h"
 

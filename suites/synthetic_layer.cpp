@@ -1,5 +1,7 @@
 #include "suites/synthetic_layer.h"
 
+#include <ATen/ATen.h>
+
 #include <cmath>
 
 #include "core/error.h"

@@ -1,5 +1,7 @@
 #include "training/adamw.h"
 
+#include <ATen/ATen.h>
+
 #include <cmath>
 
 #include <ATen/core/grad_mode.h>

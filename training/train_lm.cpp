@@ -1,5 +1,7 @@
 #include "training/train_lm.h"
 
+#include <ATen/ATen.h>
+
 #include <cmath>
 #include <fstream>
 

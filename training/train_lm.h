@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include <ATen/ATen.h>
+#include <ATen/core/Tensor.h>
 
 #include "core/run_context.h"
 #include "models/llama.h"

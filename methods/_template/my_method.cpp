@@ -7,6 +7,8 @@
 
 #include <cmath>
 
+#include <ATen/ATen.h>
+
 #include "core/run_context.h"
 #include "methods/api/layer_compressor.h"
 

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <ATen/ATen.h>
+
 #include "core/error.h"
 #include "core/run_context.h"
 #include "methods/api/layer_compressor.h"

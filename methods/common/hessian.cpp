@@ -1,5 +1,7 @@
 #include "methods/common/hessian.h"
 
+#include <ATen/ATen.h>
+
 #include <algorithm>
 #include <tuple>
 

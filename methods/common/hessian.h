@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include <ATen/ATen.h>
+#include <ATen/core/Tensor.h>
 
 #include "core/params.h"
 #include "core/run_context.h"

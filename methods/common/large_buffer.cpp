@@ -1,5 +1,7 @@
 #include "methods/common/large_buffer.h"
 
+#include <ATen/ATen.h>
+
 #include <cstdlib>
 
 #ifdef __linux__

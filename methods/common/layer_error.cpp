@@ -1,5 +1,7 @@
 #include "methods/common/layer_error.h"
 
+#include <ATen/ATen.h>
+
 #include "core/error.h"
 
 namespace repro {

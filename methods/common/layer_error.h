@@ -1,7 +1,7 @@
 #pragma once
 // The layer-wise reconstruction objective: ||X W^T - X What^T||_F^2 = tr((W - What) H (W - What)^T).
 
-#include <ATen/ATen.h>
+#include <ATen/core/Tensor.h>
 
 namespace repro {
 

@@ -1,5 +1,7 @@
 #include "methods/common/low_rank.h"
 
+#include <ATen/ATen.h>
+
 #include "core/error.h"
 
 namespace repro {

@@ -1,5 +1,7 @@
 #include "methods/common/obs_sweep.h"
 
+#include <ATen/ATen.h>
+
 #include <algorithm>
 #include <numeric>
 

@@ -24,7 +24,7 @@
 #include <functional>
 #include <vector>
 
-#include <ATen/ATen.h>
+#include <ATen/core/Tensor.h>
 
 namespace repro {
 

@@ -1,5 +1,7 @@
 #include "methods/common/quant_grid.h"
 
+#include <ATen/ATen.h>
+
 #include <cmath>
 #include <limits>
 

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include <ATen/ATen.h>
+#include <ATen/core/Tensor.h>
 
 #include "core/params.h"
 #include "models/compressed_linear.h"

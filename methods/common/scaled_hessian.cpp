@@ -1,5 +1,7 @@
 #include "methods/common/scaled_hessian.h"
 
+#include <ATen/ATen.h>
+
 #include "core/error.h"
 
 namespace repro {

@@ -4,7 +4,7 @@
 // variables Z = D W^T [in, out], and one fp64 eigendecomposition of Hs so that (Hs + rho I)^{-1} is
 // cheap to rebuild whenever rho changes.
 
-#include <ATen/ATen.h>
+#include <ATen/core/Tensor.h>
 
 namespace repro {
 

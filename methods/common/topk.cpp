@@ -1,5 +1,7 @@
 #include "methods/common/topk.h"
 
+#include <ATen/ATen.h>
+
 #include <cmath>
 #include <cstring>
 #include <limits>

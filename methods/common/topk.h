@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include <ATen/ATen.h>
+#include <ATen/core/Tensor.h>
 
 #include "methods/api/mask_solver.h"
 

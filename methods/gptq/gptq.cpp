@@ -4,6 +4,8 @@
 
 #include <optional>
 
+#include <ATen/ATen.h>
+
 #include <fmt/format.h>
 
 #include "core/error.h"

@@ -1,5 +1,7 @@
 #include "suites/engine/hessian_accumulator.h"
 
+#include <ATen/ATen.h>
+
 #include <cmath>
 
 #include "core/error.h"

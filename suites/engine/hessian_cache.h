@@ -14,7 +14,7 @@
 #include <optional>
 #include <string>
 
-#include <ATen/ATen.h>
+#include <ATen/core/Tensor.h>
 
 namespace repro {
 

@@ -1,5 +1,7 @@
 #include "suites/eval/perplexity.h"
 
+#include <ATen/ATen.h>
+
 #include <cmath>
 
 #include <ATen/core/grad_mode.h>

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include <ATen/ATen.h>
+#include <ATen/core/Tensor.h>
 
 #include "core/run_context.h"
 #include "models/llama.h"

@@ -1,5 +1,7 @@
 #include "suites/eval/zero_shot_eval.h"
 
+#include <ATen/ATen.h>
+
 #include <algorithm>
 
 #include <ATen/core/grad_mode.h>

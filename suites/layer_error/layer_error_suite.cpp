@@ -3,6 +3,7 @@
 // inputs with outlier channels, from the row's seed) or a weight read from a .safetensors file.
 
 #include <fmt/format.h>
+#include <ATen/ATen.h>
 #include <spdlog/spdlog.h>
 
 #include "core/error.h"

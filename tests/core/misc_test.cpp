@@ -1,5 +1,7 @@
 #include "tests/catch.h"
 
+#include <ATen/ATen.h>
+
 #include <cstdio>
 
 #include "core/hash.h"

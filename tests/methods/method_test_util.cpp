@@ -1,5 +1,7 @@
 #include "tests/methods/method_test_util.h"
 
+#include <ATen/ATen.h>
+
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "core/params.h"

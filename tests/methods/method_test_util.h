@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include <ATen/ATen.h>
+#include <ATen/core/Tensor.h>
 
 #include "core/run_context.h"
 #include "core/value.h"

@@ -1,6 +1,8 @@
 // The template plugin's spec test — copy it with the template.
 #include "tests/catch.h"
 
+#include <ATen/ATen.h>
+
 #include <ATen/core/grad_mode.h>
 
 #include "core/run_context.h"
@@ -10,6 +12,7 @@
 #include "methods/api/model_transform.h"
 #include "methods/common/topk.h"
 #include "models/llama.h"
+#include "tests/models/models_test_util.h"
 
 using namespace repro;
 
@@ -62,19 +65,6 @@ std::unique_ptr<Family> make(const std::string& name, Value::Table params = {}) 
   return m;
 }
 
-LlamaConfig tiny_config() {
-  LlamaConfig c;
-  c.vocab_size = 48;
-  c.hidden_size = 32;
-  c.intermediate_size = 64;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.head_dim = 8;
-  c.max_position_embeddings = 32;
-  return c;
-}
-
 }  // namespace
 
 TEST_CASE("_template_mask_solver: N of every M, the largest scores", "[methods][template]") {
@@ -86,7 +76,7 @@ TEST_CASE("_template_mask_solver: N of every M, the largest scores", "[methods][
 }
 
 TEST_CASE("_template_transform: the model computes the same function", "[methods][template]") {
-  auto model = CausalLM::random(tiny_config(), 3);
+  auto model = CausalLM::random(test::tiny_config(), 3);
   at::Tensor tokens = at::randint(0, 48, {2, 12}, at::TensorOptions().dtype(at::kLong));
   at::NoGradGuard g;
   at::Tensor before = model->forward(tokens);
@@ -97,7 +87,7 @@ TEST_CASE("_template_transform: the model computes the same function", "[methods
 }
 
 TEST_CASE("_template_refiner: lowers the block's error against its dense targets", "[methods][template]") {
-  auto model = CausalLM::random(tiny_config(), 4);
+  auto model = CausalLM::random(test::tiny_config(), 4);
   DecoderBlock& block = model->block(0);
   at::Tensor x = at::randn({4, 12, 32});
   BlockIO io;

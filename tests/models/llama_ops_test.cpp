@@ -1,5 +1,7 @@
 #include "models/llama_ops.h"
 
+#include <ATen/ATen.h>
+
 #include <cmath>
 
 #include "models/decoder_block.h"

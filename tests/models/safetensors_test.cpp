@@ -1,5 +1,7 @@
 #include "models/safetensors.h"
 
+#include <ATen/ATen.h>
+
 #include <cstring>
 #include <fstream>
 

@@ -1,5 +1,7 @@
 #include "models/sentencepiece_tokenizer.h"
 
+#include <ATen/ATen.h>
+
 #include <random>
 
 #include "tests/models/models_test_util.h"

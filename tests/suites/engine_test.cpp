@@ -1,5 +1,7 @@
 #include "tests/catch.h"
 
+#include <ATen/ATen.h>
+
 #include <ATen/core/grad_mode.h>
 
 #include "core/run_context.h"

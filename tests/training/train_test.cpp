@@ -3,6 +3,8 @@
 // same weights as an uninterrupted one, also when killed in the middle of a checkpoint swap).
 #include "tests/catch.h"
 
+#include <ATen/ATen.h>
+
 #include <cmath>
 #include <filesystem>
 

@@ -1,4 +1,5 @@
 #include "core/error.h"
+#include <ATen/ATen.h>
 #include "methods/common/topk.h"
 #include "tests/catch.h"
 #include "tests/methods/method_test_util.h"

@@ -1,4 +1,5 @@
 #include "methods/common/admm_schedule.h"
+#include <ATen/ATen.h>
 #include "methods/common/scaled_hessian.h"
 
 #include "tests/catch.h"

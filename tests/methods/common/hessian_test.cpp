@@ -1,5 +1,7 @@
 #include "methods/common/hessian.h"
 
+#include <ATen/ATen.h>
+
 #include "core/error.h"
 #include "tests/catch.h"
 #include "tests/methods/method_test_util.h"

@@ -1,4 +1,5 @@
 #include "methods/common/layer_error.h"
+#include <ATen/ATen.h>
 #include "methods/common/low_rank.h"
 
 #include "tests/catch.h"

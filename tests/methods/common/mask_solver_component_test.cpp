@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <ATen/ATen.h>
+
 #include "core/config.h"
 #include "core/error.h"
 #include "core/run_context.h"

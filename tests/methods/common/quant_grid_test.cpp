@@ -1,5 +1,7 @@
 #include "methods/common/quant_grid.h"
 
+#include <ATen/ATen.h>
+
 #include "tests/catch.h"
 #include "tests/methods/method_test_util.h"
 

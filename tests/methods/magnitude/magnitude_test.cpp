@@ -1,5 +1,7 @@
 #include <cmath>
 
+#include <ATen/ATen.h>
+
 #include "core/error.h"
 #include "methods/common/sparsity_pattern.h"
 #include "methods/common/topk.h"

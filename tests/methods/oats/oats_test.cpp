@@ -1,5 +1,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <ATen/ATen.h>
+
 #include "core/error.h"
 #include "methods/common/layer_error.h"
 #include "methods/common/topk.h"

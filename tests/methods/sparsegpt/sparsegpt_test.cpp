@@ -1,4 +1,5 @@
 #include "core/error.h"
+#include <ATen/ATen.h>
 #include "methods/common/layer_error.h"
 #include "methods/common/quant_grid.h"
 #include "methods/common/sparsity_pattern.h"
