@@ -9,6 +9,7 @@
 #include "core/hash.h"
 #include "core/memory.h"
 #include "core/strings.h"
+#include "core/suite_registry.h"
 
 namespace repro {
 
@@ -21,7 +22,7 @@ std::string row_key(const RowSpec& row, const nlohmann::json& fingerprint, uint6
 }
 
 TableDriver::TableDriver(const TableSpec& table, ResultStore& store, RunContext& ctx)
-    : table_(table), store_(store), ctx_(ctx), suite_(Registry<Suite>::instance().create(table.suite)) {}
+    : table_(table), store_(store), ctx_(ctx), suite_(SuiteRegistry::instance().create(table.suite)) {}
 
 bool TableDriver::selected(const RowSpec& row, const DriverOptions& options) const {
   return options.rows_glob.empty() || glob_match(options.rows_glob, row.display);

@@ -8,7 +8,7 @@
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/run_context.h"
-#include "core/suite.h"
+#include "core/suite_registry.h"
 #include "core/table_spec.h"
 #include "methods/api.h"
 #include "models/safetensors.h"
@@ -150,4 +150,4 @@ class LayerErrorSuite : public Suite {
 }  // namespace
 }  // namespace repro
 
-REPRO_REGISTER_METHOD(Suite, repro::LayerErrorSuite);
+REPRO_REGISTER_SUITE(repro::LayerErrorSuite);

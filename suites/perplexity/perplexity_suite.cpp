@@ -12,7 +12,7 @@
 #include "core/memory.h"
 #include "core/paths.h"
 #include "core/run_context.h"
-#include "core/suite.h"
+#include "core/suite_registry.h"
 #include "core/table_spec.h"
 #include "datasets/calibration.h"
 #include "datasets/mc_metrics.h"
@@ -243,4 +243,4 @@ class PerplexitySuite : public Suite {
 }  // namespace
 }  // namespace repro
 
-REPRO_REGISTER_METHOD(Suite, repro::PerplexitySuite);
+REPRO_REGISTER_SUITE(repro::PerplexitySuite);

@@ -64,4 +64,4 @@ class FakeSuite : public Suite {
 }  // namespace repro::test
 
 REPRO_REGISTER_METHOD(test::FakeMethod, repro::test::Shrink);
-REPRO_REGISTER_METHOD(Suite, repro::test::FakeSuite);
+REPRO_REGISTER_SUITE(repro::test::FakeSuite);

@@ -2,7 +2,7 @@
 // A fake suite and a fake method family for core tests (registered in fake_plugins.cpp).
 
 #include "core/registry.h"
-#include "core/suite.h"
+#include "core/suite_registry.h"
 
 namespace repro::test {
 
