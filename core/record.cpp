@@ -29,7 +29,10 @@ nlohmann::json Record::to_json() const {
   j["details"] = details;
   j["env"] = env;
   j["status"] = status;
-  if (status != "ok") j["error"] = {{"type", error_type}, {"message", error_message}};
+  if (status != "ok") {
+    j["error"] = {{"type", error_type}, {"message", error_message}};
+    if (!error_hint.empty()) j["error"]["hint"] = error_hint;
+  }
   j["started_at"] = started_at;
   j["finished_at"] = finished_at;
   return j;
@@ -64,6 +67,7 @@ Record Record::from_json(const nlohmann::json& j, const std::string& origin) {
       const auto& e = j.at("error");
       r.error_type = e.value("type", "Error");
       r.error_message = e.value("message", "");
+      r.error_hint = e.value("hint", "");
     }
     r.started_at = j.value("started_at", "");
     r.finished_at = j.value("finished_at", "");

@@ -31,6 +31,7 @@ struct Record {
   nlohmann::json env = nlohmann::json::object();
   std::string status = "ok";  // "ok" | "error"
   std::string error_type, error_message;
+  std::string error_hint;  // what the user can change (e.g. a smaller batch); may be empty
   std::string started_at, finished_at;  // ISO 8601 UTC
 
   bool ok() const { return status == "ok"; }

@@ -89,8 +89,9 @@ std::string render_markdown(const TableReport& rep, const std::vector<std::strin
     out += "\n### Failures\n\n";
     for (const auto& r : rep.rows)
       if (r.state == RowState::Failed)
-        out += fmt::format("- **{}**: {}: {}\n", markdown_escape(r.row->display), r.record->error_type,
-                           markdown_escape(r.record->error_message));
+        out += fmt::format("- **{}**: {}: {}{}\n", markdown_escape(r.row->display), r.record->error_type,
+                           markdown_escape(r.record->error_message),
+                           r.record->error_hint.empty() ? "" : " (hint: " + markdown_escape(r.record->error_hint) + ")");
   }
 
   if (!rep.claims.empty()) {

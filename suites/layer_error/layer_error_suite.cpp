@@ -69,6 +69,7 @@ class LayerErrorSuite : public Suite {
     at::Tensor X;
     {
       auto t = ctx.timer().scope("calibrate");
+      auto m = ctx.memory().phase("calibrate");
       if (p.get_string("layer") == "synthetic") {
         SyntheticLayerOptions o;
         o.out_features = p.get_int("out_features");
@@ -109,6 +110,7 @@ class LayerErrorSuite : public Suite {
       auto method = Registry<LayerCompressor>::instance().create(c->method);
       method->configure(c->params);
       if (method->needs_inputs()) problem.X = X;
+      auto m = ctx.memory().phase("compress");
       Stopwatch w;
       {
         auto t = ctx.timer().scope("compress");

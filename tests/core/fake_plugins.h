@@ -16,4 +16,11 @@ class FakeMethod {
 // Counts rows run; fails rows whose compressor has fail = true.
 int& fake_suite_runs();
 
+// Suite "fake_noisy" (no slots): metric "noisy" = base + a standard normal draw from
+// ctx.generator("noise"); metric "once" = base. Its
+// "work" memory phase holds a `work_mb` MiB buffer (written, so resident). Parameter `fail`:
+// "none", "cuda_oom_message" (throws a c10::Error whose message is libtorch's CUDA OOM message),
+// "torch_oom" (throws a c10::OutOfMemoryError) or "torch" (another c10::Error).
+inline constexpr const char* kFakeNoisySuite = "fake_noisy";
+
 }  // namespace repro::test
