@@ -84,6 +84,7 @@ Record TableDriver::execute(const RowSpec& row, const std::string& key, const nl
   try {
     Record out = suite_->run_row(row, ctx_);
     rec.metrics = std::move(out.metrics);
+    rec.repetitions = std::move(out.repetitions);
     rec.details = std::move(out.details);
     if (!out.model.is_null()) rec.model = std::move(out.model);
     if (!out.data.is_null()) rec.data = std::move(out.data);

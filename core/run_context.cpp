@@ -66,8 +66,15 @@ RunContext::RunContext(const RunOptions& options)
 RunContext::~RunContext() = default;
 
 uint64_t RunContext::component_seed(const std::string& component) const {
-  std::string h = sha256_hex(fmt::format("{}/{}", options_.seed, component));
+  std::string text = repetition_ == 0 ? fmt::format("{}/{}", options_.seed, component)
+                                      : fmt::format("{}/{}/repetition={}", options_.seed, component, repetition_);
+  std::string h = sha256_hex(text);
   return std::stoull(h.substr(0, 15), nullptr, 16);
+}
+
+void RunContext::set_repetition(int64_t k) {
+  if (k < 0) throw InternalError(fmt::format("repetition {} is negative", k));
+  repetition_ = k;
 }
 
 at::Generator RunContext::generator(const std::string& component) const {

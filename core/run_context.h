@@ -52,6 +52,12 @@ class RunContext {
   // The derived 64-bit seed itself (for libraries that take an integer).
   uint64_t component_seed(const std::string& component) const;
 
+  // The repetition being run (core/repetitions.h); 0 outside repeated measurements. Component seeds
+  // depend on it: each repetition draws fresh streams, and repetition 0 draws what an unrepeated
+  // row draws.
+  int64_t repetition() const { return repetition_; }
+  void set_repetition(int64_t k);
+
   spdlog::logger& log() const;
 
   // A progress reporter; silent when progress is disabled.
@@ -77,6 +83,7 @@ class RunContext {
   std::shared_ptr<spdlog::logger> logger_;
   PhaseTimer timer_;
   MemoryMeter memory_;
+  int64_t repetition_ = 0;
   std::map<std::string, int64_t> counters_;
 };
 

@@ -76,8 +76,9 @@ grep -q '✓ 4 bits beat 3 bits' "$RES/cli/tiny_layer.md" || fail "claim '4 bits
 grep -q '✗ a deliberately false claim' "$RES/cli/tiny_layer.md" || fail "the false claim should fail"
 grep -q 'Magnitude \[sparsity=0.5\]' "$RES/cli/tiny_layer.md" || fail "row labels missing from the Markdown"
 grep -q 'booktabs\|\\toprule' "$RES/cli/tiny_layer.tex" || fail "LaTeX table should use booktabs rules"
-# Records: peak memory of the row and of each phase, no GPU on a CPU row.
+# Records: schema 2, peak memory of the row and of each phase, no GPU on a CPU row.
 REC=$(ls "$RES/runs/cli/tiny_layer/"*.json | head -1)
+grep -q '"schema": *2' "$REC" || fail "records should be schema 2: $(head -c 200 "$REC")"
 grep -q '"compress.host"' $(grep -l '"rtn(' "$RES/runs/cli/tiny_layer/"*.json | head -1) ||
   fail "a compressed row should record the peak memory of its compress phase"
 grep -q '"calibrate.host"' "$REC" || fail "every layer_error row should record its calibrate phase's peak memory"

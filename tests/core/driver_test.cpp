@@ -85,7 +85,8 @@ const char* kNoisyTable =
     "[[rows]]\nlabel = \"Work\"\nwork_mb = 64\n"
     "[[rows]]\nlabel = \"OOM message\"\nfail = \"cuda_oom_message\"\n"
     "[[rows]]\nlabel = \"OOM error\"\nfail = \"torch_oom\"\n"
-    "[[rows]]\nlabel = \"Torch\"\nfail = \"torch\"\n";
+    "[[rows]]\nlabel = \"Torch\"\nfail = \"torch\"\n"
+    "[[rows]]\nlabel = \"Rep\"\nrepeats = 4\n";
 
 const Record& by_label(const std::vector<Record>& recs, const std::string& label) {
   for (const auto& r : recs)
@@ -94,6 +95,45 @@ const Record& by_label(const std::vector<Record>& recs, const std::string& label
   throw std::logic_error("unreachable");
 }
 }  // namespace
+
+TEST_CASE("driver: a repeated suite records mean, sample std and n per metric", "[core][driver][repetitions]") {
+  test::TempDir dir;
+  auto table = TableSpec::parse(parse_toml(kNoisyTable, "r.toml"), "demo/r", {});
+  ResultStore store(dir.path());
+  RunContext ctx(quiet());
+  TableDriver driver(table, store, ctx);
+  driver.run({});
+  auto recs = store.list("demo/r");  // read back from the JSON files
+  REQUIRE(recs.size() == 6);
+
+  const Record& once = by_label(recs, "Once");
+  REQUIRE(once.ok());
+  CHECK(once.repeated("noisy") == nullptr);  // repeats = 1: measured once, stored as a number
+
+  const Record& rep = by_label(recs, "Rep");
+  REQUIRE(rep.ok());
+  const Repetitions* r = rep.repeated("noisy");
+  REQUIRE(r != nullptr);
+  REQUIRE(r->n() == 4);
+  // Repetition 0 draws what the unrepeated row drew; the others draw fresh streams.
+  CHECK(r->values[0] == once.metrics.at("noisy"));
+  for (size_t i = 1; i < r->n(); ++i) CHECK(r->values[i] != r->values[0]);
+  CHECK(rep.metrics.at("noisy") == Approx(r->mean()));
+  double mean = 0, ss = 0;
+  for (double v : r->values) mean += v / 4.0;
+  for (double v : r->values) ss += (v - mean) * (v - mean);
+  CHECK(r->stddev() == Approx(std::sqrt(ss / 3.0)));
+  CHECK(rep.repeated("once") == nullptr);  // measured outside the repetitions
+  CHECK(ctx.repetition() == 0);            // restored after the row
+
+  // Same seed, same repetitions.
+  RunContext again_ctx(quiet());
+  test::TempDir dir2;
+  ResultStore store2(dir2.path());
+  TableDriver again(table, store2, again_ctx);
+  Record rerun = again.run_row(table.rows[5]);
+  CHECK(rerun.repeated("noisy")->values == r->values);
+}
 
 TEST_CASE("driver: CUDA out-of-memory failures are DeviceOutOfMemory error records with a hint",
           "[core][driver][errors]") {

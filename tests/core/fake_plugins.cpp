@@ -4,6 +4,7 @@
 #include <c10/util/Exception.h>
 
 #include "core/error.h"
+#include "core/repetitions.h"
 #include "core/run_context.h"
 #include "core/table_spec.h"
 
@@ -70,11 +71,12 @@ class FakeNoisySuite : public Suite {
       SuiteInfo i;
       i.name = kFakeNoisySuite;
       i.family = Suite::kFamily;
-      i.summary = "a suite for core tests: a noisy metric, a memory phase, planted errors";
+      i.summary = "a suite for core tests: a noisy metric over repetitions, a memory phase, planted errors";
       i.params = {param_float("base", 10.0, "the metric's expected value"),
                   param_int("work_mb", 0, "MiB held during the 'work' memory phase"),
                   param_string("fail", "none", "planted failure",
-                               {"none", "cuda_oom_message", "torch_oom", "torch"})};
+                               {"none", "cuda_oom_message", "torch_oom", "torch"}),
+                  repeats_param()};
       i.metrics = {{"noisy", Better::Higher, "base + N(0, 1)", 4}, {"once", Better::Higher, "base", 4}};
       return i;
     }();
@@ -96,8 +98,10 @@ class FakeNoisySuite : public Suite {
       if (n > 0) r.details["work_sum"] = at::ones({n}, at::kFloat).sum().item<double>();
     }
     const double base = p.get_float("base");
-    at::Generator g = ctx.generator("noise");
-    r.metrics["noisy"] = base + at::randn({1}, g).item<double>();
+    repeat_metrics(repeats_of(p), ctx, r, [&](int64_t) {
+      at::Generator g = ctx.generator("noise");
+      return std::map<std::string, double>{{"noisy", base + at::randn({1}, g).item<double>()}};
+    });
     r.metrics["once"] = base;
     return r;
   }

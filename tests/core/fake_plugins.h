@@ -17,7 +17,7 @@ class FakeMethod {
 int& fake_suite_runs();
 
 // Suite "fake_noisy" (no slots): metric "noisy" = base + a standard normal draw from
-// ctx.generator("noise"); metric "once" = base. Its
+// ctx.generator("noise"), measured `repeats` times (core/repetitions.h); metric "once" = base. Its
 // "work" memory phase holds a `work_mb` MiB buffer (written, so resident). Parameter `fail`:
 // "none", "cuda_oom_message" (throws a c10::Error whose message is libtorch's CUDA OOM message),
 // "torch_oom" (throws a c10::OutOfMemoryError) or "torch" (another c10::Error).

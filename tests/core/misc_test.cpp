@@ -87,6 +87,27 @@ TEST_CASE("process settings are applied by configure_process, explicitly", "[cor
   CHECK_THROWS_AS(configure_process(p), ConfigError);
 }
 
+TEST_CASE("run context: each repetition draws its own streams; repetition 0 draws the unrepeated ones",
+          "[core][context]") {
+  RunOptions o;
+  o.log_level = "off";
+  o.seed = 3;
+  RunContext ctx(o);
+  const uint64_t plain = ctx.component_seed("noise");
+  ctx.set_repetition(0);
+  CHECK(ctx.component_seed("noise") == plain);
+  ctx.set_repetition(1);
+  const uint64_t r1 = ctx.component_seed("noise");
+  ctx.set_repetition(2);
+  const uint64_t r2 = ctx.component_seed("noise");
+  CHECK(r1 != plain);
+  CHECK(r2 != plain);
+  CHECK(r1 != r2);
+  RunContext other(o);
+  other.set_repetition(1);
+  CHECK(other.component_seed("noise") == r1);  // reproducible from the row's seed
+}
+
 TEST_CASE("progress: plain lines off a terminal show counts and ETA", "[core][progress]") {
   std::FILE* f = std::tmpfile();
   {
