@@ -29,6 +29,21 @@ target_link_libraries(repro_sentencepiece INTERFACE ${REPRO_SPM_TRAIN_LIB} ${REP
 # libtorch as one interface target: includes as SYSTEM (its headers warn under -Wextra).
 add_library(repro_torch INTERFACE)
 target_link_libraries(repro_torch INTERFACE ${TORCH_LIBRARIES})
+
+# Does this libtorch have CUDA? TorchConfig fills TORCH_CUDA_LIBRARIES (c10_cuda, cudart, ...) and
+# Caffe2 defines the torch_cuda target only for CUDA builds of libtorch. When it has, every target
+# that uses libtorch compiles with REPRO_WITH_CUDA=1: the code that asks libtorch about CUDA devices
+# (environment, memory, device errors) is built. This is independent of REPRO_ENABLE_CUDA, which
+# only decides whether our own .cu kernels are compiled with nvcc.
+if(TARGET torch_cuda OR TORCH_CUDA_LIBRARIES)
+  set(REPRO_TORCH_HAS_CUDA ON)
+else()
+  set(REPRO_TORCH_HAS_CUDA OFF)
+endif()
+if(REPRO_TORCH_HAS_CUDA)
+  target_compile_definitions(repro_torch INTERFACE REPRO_WITH_CUDA=1)
+endif()
+message(STATUS "libtorch ${Torch_VERSION}: CUDA ${REPRO_TORCH_HAS_CUDA} (REPRO_WITH_CUDA)")
 get_target_property(_torch_inc torch INTERFACE_INCLUDE_DIRECTORIES)
 if(_torch_inc)
   target_include_directories(repro_torch SYSTEM INTERFACE ${_torch_inc})

@@ -9,6 +9,7 @@
 #include "core/hash.h"
 #include "core/memory.h"
 #include "core/strings.h"
+#include "core/suite_registry.h"
 
 namespace repro {
 
@@ -24,7 +25,7 @@ std::string row_key(const RowSpec& row, const nlohmann::json& fingerprint, uint6
 }
 
 TableDriver::TableDriver(const TableSpec& table, ResultStore& store, RunContext& ctx)
-    : table_(table), store_(store), ctx_(ctx), suite_(Registry<Suite>::instance().create(table.suite)) {}
+    : table_(table), store_(store), ctx_(ctx), suite_(SuiteRegistry::instance().create(table.suite)) {}
 
 bool TableDriver::selected(const RowSpec& row, const DriverOptions& options) const {
   return options.rows_glob.empty() || glob_match(options.rows_glob, row.display);
@@ -68,41 +69,44 @@ Record TableDriver::execute(const RowSpec& row, const std::string& key, const nl
   rec.row_spec = row.canonical();
   rec.scale = row.scale;
   rec.seed = ctx_.seed();
-  rec.env = capture_environment();
+  rec.env = capture_environment(ctx_.device());
   rec.started_at = utc_timestamp();
   if (fingerprint.contains("model")) rec.model = fingerprint["model"];
   if (fingerprint.contains("data")) rec.data = fingerprint["data"];
   ctx_.reset_counters();
   ctx_.timer() = PhaseTimer([this] { ctx_.synchronize(); });
-  reset_host_peak();
-  reset_cuda_peak();
+  ctx_.memory().begin_row();
   Stopwatch wall;
-  auto fail = [&](const std::string& type, const std::string& message) {
+  auto fail = [&](const std::string& type, const std::string& message, const std::string& hint) {
     rec.status = "error";
     rec.error_type = type;
     rec.error_message = message;
-    ctx_.log().error("row '{}' failed: {}: {}", row.display, type, message);
+    rec.error_hint = hint;
+    ctx_.log().error("row '{}' failed: {}: {}{}", row.display, type, message, hint.empty() ? "" : " (hint: " + hint + ")");
   };
   try {
     Record out = suite_->run_row(row, ctx_);
     rec.metrics = std::move(out.metrics);
+    rec.repetitions = std::move(out.repetitions);
     rec.details = std::move(out.details);
     if (!out.model.is_null()) rec.model = std::move(out.model);
     if (!out.data.is_null()) rec.data = std::move(out.data);
     for (const auto& [k, v] : out.time_s) rec.time_s[k] += v;
   } catch (const Error& e) {
-    fail(e.kind(), e.what());
-  } catch (const c10::Error& e) {
-    fail("TorchError", e.what_without_backtrace());
+    fail(e.kind(), e.what(), e.hint());
   } catch (const std::bad_alloc&) {
-    fail("OutOfMemory", "out of memory");
+    fail("OutOfMemory", "out of memory", "");
   } catch (const std::exception& e) {
-    fail("InternalError", e.what());
+    // libtorch's errors (c10::Error) and anything else; a CUDA out-of-memory failure is the user's
+    // to fix (smaller batches), so it gets its own type and hint.
+    if (auto oom = device_out_of_memory(e)) fail(oom->kind(), oom->what(), oom->hint());
+    else if (const auto* t = dynamic_cast<const c10::Error*>(&e)) fail("TorchError", t->what_without_backtrace(), "");
+    else fail("InternalError", e.what(), "");
   }
   for (const auto& [k, v] : ctx_.timer().seconds()) rec.time_s[k] += v;
   rec.time_s["total"] = wall.seconds();
-  rec.peak_mem_mb["host"] = host_peak_rss_mb();
-  if (ctx_.device().is_cuda()) rec.peak_mem_mb["cuda"] = cuda_peak_allocated_mb();
+  // One definition of peak memory for every suite: the row's and each phase's (MemoryMeter).
+  for (const auto& [k, v] : ctx_.memory().peaks_mb()) rec.peak_mem_mb[k] = v;
   rec.counters = {ctx_.counters().begin(), ctx_.counters().end()};
   rec.finished_at = utc_timestamp();
   store_.put(rec);

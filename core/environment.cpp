@@ -13,6 +13,8 @@
 #include "repro_build_info.h"
 
 #ifdef REPRO_WITH_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAFunctions.h>
 #include <cuda_runtime_api.h>
 #endif
 
@@ -46,7 +48,22 @@ std::string cpu_model() {
 }
 }  // namespace
 
-nlohmann::json capture_environment() {
+#ifdef REPRO_WITH_CUDA
+namespace {
+// CUDA's integer versions (12040) as "12.4".
+std::string cuda_version_text(int v) { return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10); }
+}  // namespace
+#endif
+
+bool built_with_cuda() {
+#ifdef REPRO_WITH_CUDA
+  return true;
+#else
+  return false;
+#endif
+}
+
+nlohmann::json capture_environment(const c10::Device& device) {
   nlohmann::json env;
   env["git"] = REPRO_GIT_REVISION;
   env["compiler"] = REPRO_COMPILER;
@@ -61,21 +78,21 @@ nlohmann::json capture_environment() {
   env["hostname"] = host;
   env["cuda"] = nullptr;
   env["gpu"] = nullptr;
+  env["gpu_memory_mb"] = nullptr;
+  env["gpu_capability"] = nullptr;
   env["gpu_driver"] = nullptr;
 #ifdef REPRO_WITH_CUDA
-  int n = 0;
-  if (cudaGetDeviceCount(&n) == cudaSuccess && n > 0) {
-    int dev = 0;
-    cudaGetDevice(&dev);
-    cudaDeviceProp prop{};
-    cudaGetDeviceProperties(&prop, dev);
-    env["gpu"] = prop.name;
-    int drv = 0, rt = 0;
-    cudaDriverGetVersion(&drv);
-    cudaRuntimeGetVersion(&rt);
-    env["gpu_driver"] = std::to_string(drv / 1000) + "." + std::to_string((drv % 1000) / 10);
-    env["cuda"] = std::to_string(rt / 1000) + "." + std::to_string((rt % 1000) / 10);
+  if (int rt = 0; cudaRuntimeGetVersion(&rt) == cudaSuccess) env["cuda"] = cuda_version_text(rt);
+  if (device.is_cuda() && c10::cuda::device_count() > 0) {
+    const int index = device.has_index() ? device.index() : c10::cuda::current_device();
+    const cudaDeviceProp* prop = at::cuda::getDeviceProperties(index);
+    env["gpu"] = std::string(prop->name);
+    env["gpu_memory_mb"] = static_cast<double>(prop->totalGlobalMem) / (1024.0 * 1024.0);
+    env["gpu_capability"] = std::to_string(prop->major) + "." + std::to_string(prop->minor);
+    if (int drv = 0; cudaDriverGetVersion(&drv) == cudaSuccess) env["gpu_driver"] = cuda_version_text(drv);
   }
+#else
+  (void)device;
 #endif
   return env;
 }

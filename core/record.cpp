@@ -1,5 +1,6 @@
 #include "core/record.h"
 
+#include <cmath>
 #include <ctime>
 #include <limits>
 
@@ -8,6 +9,46 @@
 #include "core/error.h"
 
 namespace repro {
+
+double Repetitions::mean() const {
+  if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
+  double sum = 0;
+  for (double v : values) sum += v;
+  return sum / static_cast<double>(values.size());
+}
+
+double Repetitions::stddev() const {
+  if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
+  if (values.size() == 1) return std::isnan(values[0]) ? values[0] : 0.0;
+  const double m = mean();
+  double ss = 0;
+  for (double v : values) ss += (v - m) * (v - m);
+  return std::sqrt(ss / static_cast<double>(values.size() - 1));
+}
+
+void Record::set_repeated(const std::string& name, std::vector<double> values) {
+  Repetitions r{std::move(values)};
+  metrics[name] = r.mean();
+  repetitions[name] = std::move(r);
+}
+
+const Repetitions* Record::repeated(const std::string& name) const {
+  auto it = repetitions.find(name);
+  return it == repetitions.end() ? nullptr : &it->second;
+}
+
+namespace {
+
+nlohmann::json number(double v) {
+  // JSON has no NaN: a NaN metric is written as null and read back as NaN.
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
+
+double number_or_nan(const nlohmann::json& v) {
+  return v.is_number() ? v.get<double>() : std::numeric_limits<double>::quiet_NaN();
+}
+
+}  // namespace
 
 nlohmann::json Record::to_json() const {
   nlohmann::json j;
@@ -22,14 +63,24 @@ nlohmann::json Record::to_json() const {
   j["seed"] = seed;
   j["model"] = model;
   j["data"] = data;
-  j["metrics"] = metrics;
+  nlohmann::json m = nlohmann::json::object();
+  for (const auto& [name, v] : metrics) m[name] = v;
+  for (const auto& [name, r] : repetitions) {
+    nlohmann::json values = nlohmann::json::array();
+    for (double v : r.values) values.push_back(number(v));
+    m[name] = {{"mean", number(r.mean())}, {"std", number(r.stddev())}, {"n", r.n()}, {"values", values}};
+  }
+  j["metrics"] = m;
   j["time_s"] = time_s;
   j["peak_mem_mb"] = peak_mem_mb;
   j["counters"] = counters;
   j["details"] = details;
   j["env"] = env;
   j["status"] = status;
-  if (status != "ok") j["error"] = {{"type", error_type}, {"message", error_message}};
+  if (status != "ok") {
+    j["error"] = {{"type", error_type}, {"message", error_message}};
+    if (!error_hint.empty()) j["error"]["hint"] = error_hint;
+  }
   j["started_at"] = started_at;
   j["finished_at"] = finished_at;
   return j;
@@ -38,8 +89,9 @@ nlohmann::json Record::to_json() const {
 Record Record::from_json(const nlohmann::json& j, const std::string& origin) {
   if (!j.is_object()) throw DataError(fmt::format("{}: a record must be a JSON object", origin));
   int schema = j.value("schema", -1);
-  if (schema != kRecordSchema)
-    throw DataError(fmt::format("{}: record schema {} (this build reads schema {})", origin, schema, kRecordSchema));
+  if (schema < kOldestReadableRecordSchema || schema > kRecordSchema)
+    throw DataError(fmt::format("{}: record schema {} (this build reads schemas {} to {})", origin, schema,
+                                kOldestReadableRecordSchema, kRecordSchema));
   Record r;
   try {
     r.table = j.at("table").get<std::string>();
@@ -52,8 +104,21 @@ Record Record::from_json(const nlohmann::json& j, const std::string& origin) {
     r.seed = j.value("seed", uint64_t{0});
     r.model = j.value("model", nlohmann::json());
     r.data = j.value("data", nlohmann::json());
-    for (auto& [k, v] : j.at("metrics").items())
-      r.metrics[k] = v.is_number() ? v.get<double>() : std::numeric_limits<double>::quiet_NaN();
+    for (auto& [k, v] : j.at("metrics").items()) {
+      if (!v.is_object()) {
+        r.metrics[k] = number_or_nan(v);
+        continue;
+      }
+      // A repeated metric (schema 2): mean, std and n are recomputed from the values.
+      if (schema < 2) throw DataError(fmt::format("{}: metric '{}' is an object in a schema {} record", origin, k, schema));
+      std::vector<double> values;
+      for (const auto& x : v.at("values")) values.push_back(number_or_nan(x));
+      if (values.empty()) throw DataError(fmt::format("{}: repeated metric '{}' has no values", origin, k));
+      if (v.contains("n") && v.at("n").get<size_t>() != values.size())
+        throw DataError(fmt::format("{}: repeated metric '{}' has n = {} but {} values", origin, k,
+                                    v.at("n").dump(), values.size()));
+      r.set_repeated(k, std::move(values));
+    }
     r.time_s = j.value("time_s", std::map<std::string, double>{});
     r.peak_mem_mb = j.value("peak_mem_mb", std::map<std::string, double>{});
     r.counters = j.value("counters", std::map<std::string, int64_t>{});
@@ -64,6 +129,7 @@ Record Record::from_json(const nlohmann::json& j, const std::string& origin) {
       const auto& e = j.at("error");
       r.error_type = e.value("type", "Error");
       r.error_message = e.value("message", "");
+      r.error_hint = e.value("hint", "");
     }
     r.started_at = j.value("started_at", "");
     r.finished_at = j.value("finished_at", "");

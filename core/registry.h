@@ -1,5 +1,6 @@
 #pragma once
-// Plugin registries: one per family (LayerCompressor, BlockRefiner, Suite, ...).
+// Plugin registries: one per method family (LayerCompressor, BlockRefiner, ...). Suites have their
+// own, typed registry: core/suite_registry.h.
 //
 // A plugin registers itself with one line in its .cpp:
 //     REPRO_REGISTER_METHOD(LayerCompressor, Gptq)
@@ -11,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/error.h"
@@ -56,8 +58,16 @@ class Catalog {
   std::map<const MethodInfo*, Validator> validators_;
 };
 
+// Suites have a registry of their own (core/suite_registry.h, REPRO_REGISTER_SUITE) that keeps
+// their SuiteInfo typed; suite.h sets this to false for Suite so that Registry<Suite> fails to compile.
+template <class Base>
+struct uses_method_registry : std::true_type {};
+
 template <class Base>
 class Registry {
+  static_assert(uses_method_registry<Base>::value,
+                "suites register with REPRO_REGISTER_SUITE and are found in SuiteRegistry (core/suite_registry.h)");
+
  public:
   using Factory = std::function<std::unique_ptr<Base>()>;
 

@@ -4,7 +4,6 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
-#include <ATen/Parallel.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -35,25 +34,49 @@ c10::Device parse_device(const std::string& name) {
   return dev;
 }
 
+void check_log_level(const std::string& name) {
+  static const char* const kLevels[] = {"trace", "debug", "info", "warn", "warning", "error", "err", "critical", "off"};
+  for (const char* l : kLevels)
+    if (name == l) return;
+  throw ConfigError(fmt::format("unknown log level '{}' (use trace, debug, info, warn, error, critical or off)", name));
+}
+
+namespace {
+// One stderr sink shared by every context's logger (its mutex keeps lines whole); the loggers
+// themselves are not registered with spdlog, so each context has its own level.
+std::shared_ptr<spdlog::sinks::sink> stderr_sink() {
+  static const std::shared_ptr<spdlog::sinks::sink> sink = [] {
+    auto s = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    s->set_pattern("[%H:%M:%S] %^%l%$ %v");
+    return s;
+  }();
+  return sink;
+}
+}  // namespace
+
 RunContext::RunContext(const RunOptions& options)
     : options_(options),
       device_(parse_device(options.device)),
       dtype_(parse_dtype(options.dtype)),
-      timer_([this] { synchronize(); }) {
-  if (options_.threads > 0) at::set_num_threads(options_.threads);
-  logger_ = spdlog::get("repro");
-  if (!logger_) {
-    logger_ = spdlog::stderr_color_mt("repro");
-    logger_->set_pattern("[%H:%M:%S] %^%l%$ %v");
-  }
+      timer_([this] { synchronize(); }),
+      memory_(device_) {
+  check_log_level(options_.log_level);
+  logger_ = std::make_shared<spdlog::logger>("repro", stderr_sink());
   logger_->set_level(spdlog::level::from_str(options_.log_level));
 }
 
 RunContext::~RunContext() = default;
 
 uint64_t RunContext::component_seed(const std::string& component) const {
-  std::string h = sha256_hex(fmt::format("{}/{}", options_.seed, component));
+  std::string text = repetition_ == 0 ? fmt::format("{}/{}", options_.seed, component)
+                                      : fmt::format("{}/{}/repetition={}", options_.seed, component, repetition_);
+  std::string h = sha256_hex(text);
   return std::stoull(h.substr(0, 15), nullptr, 16);
+}
+
+void RunContext::set_repetition(int64_t k) {
+  if (k < 0) throw InternalError(fmt::format("repetition {} is negative", k));
+  repetition_ = k;
 }
 
 at::Generator RunContext::generator(const std::string& component) const {

@@ -1,6 +1,10 @@
 #pragma once
-// RunContext: what every row and every method runs with — device, dtype, seeds, threads, logging,
-// progress, phase timers and a few named counters (observable in tests).
+// RunContext: what every row and every method runs with — device, dtype, seeds, logging, progress,
+// phase timers, peak memory per phase and a few named counters (observable in tests).
+//
+// Constructing a context changes no process-wide state: the thread count and the global log level
+// are the program's to set, once (configure_process in core/process.h, called by the CLI); the
+// context's logger is its own, at options.log_level.
 
 #include <cstdint>
 #include <filesystem>
@@ -12,6 +16,7 @@
 #include <c10/core/Device.h>
 #include <c10/core/ScalarType.h>
 
+#include "core/memory.h"
 #include "core/progress.h"
 #include "core/timing.h"
 
@@ -25,9 +30,8 @@ struct RunOptions {
   std::string device = "cpu";  // "cpu", "cuda", "cuda:1"
   std::string dtype = "float32";
   uint64_t seed = 0;
-  int threads = 0;  // 0: leave libtorch's default
   bool progress = true;
-  std::string log_level = "info";
+  std::string log_level = "info";  // this context's logger: trace, debug, info, warn, error, critical, off
   std::filesystem::path cache_dir;  // Hessian cache etc. ("" disables disk caches)
   std::filesystem::path data_dir;   // --data-dir
 };
@@ -48,12 +52,20 @@ class RunContext {
   // The derived 64-bit seed itself (for libraries that take an integer).
   uint64_t component_seed(const std::string& component) const;
 
+  // The repetition being run (core/repetitions.h); 0 outside repeated measurements. Component seeds
+  // depend on it: each repetition draws fresh streams, and repetition 0 draws what an unrepeated
+  // row draws.
+  int64_t repetition() const { return repetition_; }
+  void set_repetition(int64_t k);
+
   spdlog::logger& log() const;
 
   // A progress reporter; silent when progress is disabled.
   std::unique_ptr<Progress> progress(const std::string& label, int64_t total) const;
 
   PhaseTimer& timer() { return timer_; }
+  // Peak memory per phase (see MemoryMeter): auto m = ctx.memory().phase("compress");
+  MemoryMeter& memory() { return memory_; }
 
   // Named counters (cache hits, Cholesky retries, ...), reset per row by the driver.
   void count(const std::string& name, int64_t n = 1) { counters_[name] += n; }
@@ -70,6 +82,8 @@ class RunContext {
   c10::ScalarType dtype_;
   std::shared_ptr<spdlog::logger> logger_;
   PhaseTimer timer_;
+  MemoryMeter memory_;
+  int64_t repetition_ = 0;
   std::map<std::string, int64_t> counters_;
 };
 
@@ -77,5 +91,7 @@ class RunContext {
 c10::ScalarType parse_dtype(const std::string& name);
 // Parses "cpu|cuda|cuda:N"; ConfigError on a bad name, NotSupported when CUDA is unavailable.
 c10::Device parse_device(const std::string& name);
+// Checks a log level name (trace, debug, info, warn/warning, error/err, critical, off); ConfigError otherwise.
+void check_log_level(const std::string& name);
 
 }  // namespace repro

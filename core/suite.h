@@ -3,7 +3,8 @@
 // own parameters, the component slots a row may fill (compressor, refiner, transforms), and the
 // metrics it records with their direction, so reports know which way is better.
 //
-// Register with one line in the suite's .cpp:  REPRO_REGISTER_METHOD(Suite, PerplexitySuite)
+// Register with one line in the suite's .cpp:  REPRO_REGISTER_SUITE(PerplexitySuite)  (see
+// core/suite_registry.h), which needs `static const SuiteInfo& PerplexitySuite::static_info()`.
 
 #include <string>
 #include <vector>
@@ -62,5 +63,9 @@ class Suite {
   // repro::Error on failure; the driver turns it into an error record.
   virtual Record run_row(const RowSpec& row, RunContext& ctx) = 0;
 };
+
+// Suites are not registered in a method Registry (see core/suite_registry.h).
+template <>
+struct uses_method_registry<Suite> : std::false_type {};
 
 }  // namespace repro

@@ -10,6 +10,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/strings.h"
+#include "core/suite_registry.h"
 
 namespace repro {
 
@@ -150,12 +151,12 @@ TableSpec TableSpec::parse(const Value& root, const std::string& id, const LoadO
   t.description = tab.get_string("description", "");
   t.paper_source = tab.get_string("paper_source", "");
 
-  const MethodInfo* sinfo = Catalog::instance().find(Suite::kFamily, t.suite);
+  const SuiteInfo* sinfo = SuiteRegistry::instance().find(t.suite);
   if (!sinfo)
     tab.fail("suite", fmt::format("unknown suite '{}'{}; registered: {}", t.suite,
-                                  did_you_mean(t.suite, Catalog::instance().names(Suite::kFamily)),
-                                  join(Catalog::instance().names(Suite::kFamily), ", ")));
-  t.suite_info = static_cast<const SuiteInfo*>(sinfo);
+                                  did_you_mean(t.suite, SuiteRegistry::instance().names()),
+                                  join(SuiteRegistry::instance().names(), ", ")));
+  t.suite_info = sinfo;
   const SuiteInfo& suite = *t.suite_info;
 
   t.metrics = tab.get_string_list("metrics");

@@ -1,6 +1,7 @@
 #include "report/latex.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "core/strings.h"
 #include "report/text_escape.h"
@@ -43,8 +44,9 @@ std::string render_latex(const TableReport& rep) {
     std::vector<std::string> line;
     for (const auto& c : cols) {
       std::string text = cell_text(rep, r, c);
-      // Signed differences in math mode, so the minus is a minus and not a hyphen.
-      if (c.kind == Column::Kind::Diff && text != "–") line.push_back("$" + text + "$");
+      // Signed differences and mean ± std in math mode, so the minus is a minus and not a hyphen.
+      if (auto ms = mean_std_cell(rep, r, c)) line.push_back("$" + ms->mean + " \\pm " + ms->stddev + "$");
+      else if (c.kind == Column::Kind::Diff && text != "–") line.push_back("$" + text + "$");
       else line.push_back(latex_escape(text));
     }
     out += join(line, " & ") + " \\\\\n";
@@ -52,6 +54,10 @@ std::string render_latex(const TableReport& rep) {
   out += "\\bottomrule\n\\end{tabular}\n";
   if (rep.has_uncertain_paper_values())
     out += "\n\\smallskip{\\footnotesize ? marks a paper value that is uncertain.}\n";
+  if (auto counts = rep.repetition_counts(); !counts.empty())
+    out += fmt::format("\n\\smallskip{{\\footnotesize mean $\\pm$ sample standard deviation over $n = {}$ "
+                       "repetitions.}}\n",
+                       fmt::join(counts, ", "));
   out += "\\end{table}\n";
 
   if (!rep.claims.empty()) {

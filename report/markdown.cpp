@@ -3,6 +3,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "core/strings.h"
 #include "report/text_escape.h"
@@ -84,13 +85,18 @@ std::string render_markdown(const TableReport& rep, const std::vector<std::strin
   write_table(out, rep);
   if (rep.has_uncertain_paper_values())
     out += "\n? marks a paper value that is uncertain (read from a figure, or ambiguous in the paper).\n";
+  if (auto counts = rep.repetition_counts(); !counts.empty())
+    out += fmt::format("\nmean ± std: over n = {} repetitions with their own seeds; std is the sample standard "
+                       "deviation (n − 1 denominator). Claims compare the means.\n",
+                       fmt::join(counts, ", "));
 
   if (rep.count(RowState::Failed) > 0) {
     out += "\n### Failures\n\n";
     for (const auto& r : rep.rows)
       if (r.state == RowState::Failed)
-        out += fmt::format("- **{}**: {}: {}\n", markdown_escape(r.row->display), r.record->error_type,
-                           markdown_escape(r.record->error_message));
+        out += fmt::format("- **{}**: {}: {}{}\n", markdown_escape(r.row->display), r.record->error_type,
+                           markdown_escape(r.record->error_message),
+                           r.record->error_hint.empty() ? "" : " (hint: " + markdown_escape(r.record->error_hint) + ")");
   }
 
   if (!rep.claims.empty()) {

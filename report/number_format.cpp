@@ -84,6 +84,26 @@ std::string format_difference(double a, double b) {
   return s;
 }
 
+MeanStdText format_mean_std(double mean, double stddev, int digits) {
+  MeanStdText out;
+  out.mean = format_value(mean, digits);
+  if (std::isnan(stddev) || std::isinf(stddev)) {
+    out.stddev = format_value(stddev, digits);
+    return out;
+  }
+  const bool aligned = mean != 0.0 && std::isfinite(mean) && out.mean.find('e') == std::string::npos;
+  if (!aligned) {
+    out.stddev = format_value(stddev, 2);
+    return out;
+  }
+  const size_t dot = out.mean.find('.');
+  const int decimals = dot == std::string::npos ? 0 : static_cast<int>(out.mean.size() - dot - 1);
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, stddev);
+  out.stddev = buf;
+  return out;
+}
+
 int metric_precision(const TableSpec& table, const std::string& metric) {
   if (table.suite_info)
     if (const MetricInfo* m = table.suite_info->find_metric(metric)) return m->precision;

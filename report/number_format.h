@@ -34,6 +34,15 @@ std::string format_exact(double v);
 // 0.0999999999999996; 21.4 - 6.14 -> "15.26"). NaN in either -> "nan".
 std::string format_difference(double a, double b);
 
+// A repeated metric's mean and standard deviation as two texts: the mean as format_value(mean,
+// digits), the standard deviation rounded to the mean's last shown decimal (31.72 and 0.43; 12346
+// and 210). When the mean has no decimal place to align to (0, NaN, inf, scientific notation), the
+// standard deviation gets 2 significant digits.
+struct MeanStdText {
+  std::string mean, stddev;
+};
+MeanStdText format_mean_std(double mean, double stddev, int digits);
+
 // The declared precision of a table's metric, or kUnknownMetricPrecision.
 int metric_precision(const TableSpec& table, const std::string& metric);
 

@@ -41,6 +41,18 @@ bool TableReport::has_uncertain_paper_values() const {
   return false;
 }
 
+std::vector<size_t> TableReport::repetition_counts() const {
+  std::vector<size_t> counts;
+  for (const auto& r : rows) {
+    if (r.state != RowState::Ok) continue;
+    for (const auto& m : table->metrics)
+      if (const Repetitions* rep = r.record->repeated(m))
+        if (std::find(counts.begin(), counts.end(), rep->n()) == counts.end()) counts.push_back(rep->n());
+  }
+  std::sort(counts.begin(), counts.end());
+  return counts;
+}
+
 TableReport build_table_report(const TableSpec& table, const std::vector<Record>& records, uint64_t seed) {
   TableReport rep;
   rep.table = &table;
@@ -66,6 +78,14 @@ std::vector<Column> report_columns(const TableReport& report) {
   return cols;
 }
 
+std::optional<MeanStdText> mean_std_cell(const TableReport& report, const RowResult& row, const Column& column) {
+  if (column.kind != Column::Kind::Ours || row.state != RowState::Ok || !row.record) return std::nullopt;
+  const Repetitions* rep = row.record->repeated(column.metric);
+  auto v = row.metric(column.metric);
+  if (!rep || !v) return std::nullopt;
+  return format_mean_std(*v, rep->stddev(), metric_precision(*report.table, column.metric));
+}
+
 std::string cell_text(const TableReport& report, const RowResult& row, const Column& column) {
   static const std::string kNone = "–";
   int digits = column.metric.empty() ? kUnknownMetricPrecision : metric_precision(*report.table, column.metric);
@@ -73,6 +93,7 @@ std::string cell_text(const TableReport& report, const RowResult& row, const Col
     case Column::Kind::Label: return row.row->display;
     case Column::Kind::Ours: {
       if (row.state == RowState::Failed) return "error: " + row.record->error_type;
+      if (auto ms = mean_std_cell(report, row, column)) return ms->mean + " ± " + ms->stddev;
       auto v = row.metric(column.metric);
       return v ? format_value(*v, digits) : kNone;
     }

@@ -6,10 +6,14 @@
 #include <catch2/catch.hpp>
 #endif
 
-#include <ATen/Parallel.h>
+#include "core/process.h"
 
 int main(int argc, char** argv) {
   // Tests run two executables at a time on two cores: one thread each keeps them from fighting.
-  at::set_num_threads(1);
+  // Set here, once, like the CLI does: RunContext leaves process-wide settings alone.
+  repro::ProcessOptions process;
+  process.threads = 1;
+  process.log_level = "warn";
+  repro::configure_process(process);
   return Catch::Session().run(argc, argv);
 }

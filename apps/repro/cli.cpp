@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/process.h"
 #include "core/strings.h"
 
 namespace repro::cli {
@@ -74,12 +75,18 @@ RunOptions make_run_options(const CommonOptions& o) {
   r.device = o.device;
   r.dtype = o.dtype;
   r.seed = o.seed;
-  r.threads = o.threads;
   r.progress = !o.no_progress;
   r.log_level = o.log_level;
   r.data_dir = o.data_dir;
   r.cache_dir = o.cache_dir.empty() ? results_root(o) / "cache" : fs::path(o.cache_dir);
   return r;
+}
+
+void configure_process(const CommonOptions& o) {
+  ProcessOptions p;
+  p.threads = o.threads;
+  p.log_level = o.log_level;
+  repro::configure_process(p);
 }
 
 LoadOptions make_load_options(const CommonOptions& o) {

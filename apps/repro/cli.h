@@ -39,6 +39,9 @@ struct CommonOptions {
 };
 void add_common_options(po::options_description& desc, CommonOptions& o);
 RunOptions make_run_options(const CommonOptions& o);
+// Sets the process-wide settings from --threads and --log-level (core/process.h). Every command that
+// takes the common options calls it once, right after parsing: RunContext changes no process state.
+void configure_process(const CommonOptions& o);
 LoadOptions make_load_options(const CommonOptions& o);
 std::filesystem::path results_root(const CommonOptions& o);
 

@@ -9,7 +9,7 @@
 #include "core/registry.h"
 #include "core/store.h"
 #include "core/strings.h"
-#include "core/suite.h"
+#include "core/suite_registry.h"
 #include "report/report.h"
 
 namespace repro::cli {
@@ -25,22 +25,28 @@ void print_params(const std::vector<ParamSpec>& params) {
   }
 }
 
-void list_methods(bool with_suites) {
+void list_methods() {
   for (const auto& family : Catalog::instance().families()) {
-    if ((family == Suite::kFamily) != with_suites) continue;
+    if (family == Suite::kFamily) continue;  // repro list suites
     std::cout << family << ":\n";
     for (const MethodInfo* m : Catalog::instance().list(family)) {
       std::cout << fmt::format("  {:<20} {}\n", m->name, m->summary);
       if (!m->paper.empty()) std::cout << fmt::format("      paper: {}\n", m->paper);
       print_params(m->params);
-      if (with_suites) {
-        const auto* s = static_cast<const SuiteInfo*>(m);
-        for (const auto& slot : s->slots)
-          std::cout << fmt::format("      slot {:<13} {}{} — {}\n", slot.key, slot.family, slot.list ? " (list)" : "", slot.doc);
-        for (const auto& metric : s->metrics)
-          std::cout << fmt::format("      metric {:<16} {} is better — {}\n", metric.name, better_name(metric.better), metric.doc);
-      }
     }
+  }
+}
+
+void list_suites() {
+  std::cout << Suite::kFamily << ":\n";
+  for (const SuiteInfo* s : SuiteRegistry::instance().list()) {
+    std::cout << fmt::format("  {:<20} {}\n", s->name, s->summary);
+    if (!s->paper.empty()) std::cout << fmt::format("      paper: {}\n", s->paper);
+    print_params(s->params);
+    for (const auto& slot : s->slots)
+      std::cout << fmt::format("      slot {:<13} {}{} — {}\n", slot.key, slot.family, slot.list ? " (list)" : "", slot.doc);
+    for (const auto& metric : s->metrics)
+      std::cout << fmt::format("      metric {:<16} {} is better — {}\n", metric.name, better_name(metric.better), metric.doc);
   }
 }
 
@@ -55,9 +61,9 @@ int cmd_list(int argc, char** argv) {
   po::variables_map vm;
   if (!parse(argc, argv, desc, pos, vm, "repro list methods|suites|tables")) return 0;
   if (what == "methods") {
-    list_methods(false);
+    list_methods();
   } else if (what == "suites") {
-    list_methods(true);
+    list_suites();
   } else if (what == "tables") {
     for (const auto& t : list_tables()) std::cout << t << "\n";
   } else {

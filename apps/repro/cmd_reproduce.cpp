@@ -65,6 +65,7 @@ int cmd_reproduce(int argc, char** argv) {
   pos.add("table", 1);
   po::variables_map vm;
   if (!parse(argc, argv, desc, pos, vm, "repro reproduce <paper>/<table> [options]")) return 0;
+  configure_process(common);
 
   std::string id;
   auto path = resolve_table(table_name, &id);
@@ -105,6 +106,7 @@ int cmd_run_row(int argc, char** argv) {
   pos.add("table", 1).add("index", 1);
   po::variables_map vm;
   if (!parse(argc, argv, desc, pos, vm, "repro run-row <paper>/<table> <index> [options]")) return 0;
+  configure_process(common);
 
   std::string id;
   auto path = resolve_table(table_name, &id);
@@ -141,6 +143,7 @@ int cmd_report(int argc, char** argv) {
   pos.add("table", 1);
   po::variables_map vm;
   if (!parse(argc, argv, desc, pos, vm, "repro report <paper>/<table> [options]")) return 0;
+  configure_process(common);
   std::string id;
   auto path = resolve_table(table_name, &id);
   TableSpec table = TableSpec::load(path, make_load_options(common), id);

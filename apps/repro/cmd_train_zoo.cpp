@@ -70,6 +70,7 @@ int cmd_train_zoo(int argc, char** argv) {
   pos.add("name", 1);
   po::variables_map vm;
   if (!parse(argc, argv, desc, pos, vm, "repro train-zoo <name> [options]")) return 0;
+  configure_process(common);
 
   ZooRecipe recipe = zoo_recipe(name);
   if (steps > 0) recipe.train.steps = steps;

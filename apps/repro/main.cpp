@@ -64,12 +64,17 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const repro::Error& e) {
     std::cerr << "repro: " << (e.user_error() ? "" : "internal error: ") << e.what() << "\n";
+    if (!e.hint().empty()) std::cerr << "repro: hint: " << e.hint() << "\n";
     return e.user_error() ? 2 : 1;
-  } catch (const c10::Error& e) {
-    std::cerr << "repro: internal error (libtorch): " << e.what_without_backtrace() << "\n";
-    return 1;
   } catch (const std::exception& e) {
-    std::cerr << "repro: internal error: " << e.what() << "\n";
+    if (auto oom = repro::device_out_of_memory(e)) {
+      std::cerr << "repro: " << oom->kind() << ": " << oom->what() << "\nrepro: hint: " << oom->hint() << "\n";
+      return 2;
+    }
+    if (const auto* t = dynamic_cast<const c10::Error*>(&e))
+      std::cerr << "repro: internal error (libtorch): " << t->what_without_backtrace() << "\n";
+    else
+      std::cerr << "repro: internal error: " << e.what() << "\n";
     return 1;
   }
 }

@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/run_context.h"
-#include "core/suite.h"
+#include "core/suite_registry.h"
 #include "core/table_spec.h"
 #include "core/run_context.h"
 #include "methods/api/layer_compressor.h"
@@ -71,6 +71,7 @@ class LayerErrorSuite : public Suite {
     at::Tensor X;
     {
       auto t = ctx.timer().scope("calibrate");
+      auto m = ctx.memory().phase("calibrate");
       if (p.get_string("layer") == "synthetic") {
         SyntheticLayerOptions o;
         o.out_features = p.get_int("out_features");
@@ -111,6 +112,7 @@ class LayerErrorSuite : public Suite {
       auto method = Registry<LayerCompressor>::instance().create(c->method);
       method->configure(c->params);
       if (method->needs_inputs()) problem.X = X;
+      auto m = ctx.memory().phase("compress");
       Stopwatch w;
       {
         auto t = ctx.timer().scope("compress");
@@ -152,4 +154,4 @@ class LayerErrorSuite : public Suite {
 }  // namespace
 }  // namespace repro
 
-REPRO_REGISTER_METHOD(Suite, repro::LayerErrorSuite);
+REPRO_REGISTER_SUITE(repro::LayerErrorSuite);

@@ -6,14 +6,13 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "core/allocator.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/memory.h"
 #include "core/paths.h"
 #include "core/run_context.h"
-#include "core/suite.h"
+#include "core/suite_registry.h"
 #include "core/table_spec.h"
 #include "datasets/calibration.h"
 #include "datasets/mc_metrics.h"
@@ -40,26 +39,22 @@ fs::path data_dir_of(const RunContext& ctx) {
   return ctx.options().data_dir.empty() ? project_root() / "data" : ctx.options().data_dir;
 }
 
-// The memory a compression adds beyond the loaded model: the heap's free pages are returned and
-// the peak counters reset first, so the tokenizer's or an earlier phase's peak does not count.
-double start_memory_phase() {
-  release_free_memory();
-  reset_host_peak();
-  reset_cuda_peak();
-  return host_current_rss_mb();
-}
-
-void record_memory_phase(Record& rec, double rss_before, const EngineReport& report) {
+// The memory a compression adds beyond the loaded model, from the "compress" phase of the row's
+// MemoryMeter (the shared definition: free heap pages returned and the marks reset when the phase
+// starts, so the tokenizer's or an earlier phase's peak does not count).
+void record_memory_phase(Record& rec, const MemoryMeter& meter, const EngineReport& report) {
+  const PhaseMemory* pm = meter.find("compress");
+  REPRO_ASSERT(pm != nullptr, "the compress memory phase did not run");
   auto& m = rec.details["memory"];
-  const double peak = host_peak_rss_mb();
-  m["rss_before_compress_mb"] = rss_before;
-  m["peak_compress_mb"] = peak;
+  m["rss_before_compress_mb"] = pm->host_start_mb;
+  m["peak_compress_mb"] = pm->host_peak_mb;
   // What the engine holds beyond the model: one block, the calibration activations (one buffer),
   // one batch's forward working set, the block's Hessians and the solver's workspace.
-  m["compress_overhead_mb"] = peak - rss_before;
+  m["compress_overhead_mb"] = pm->host_added_mb;
   m["activations_mb"] = report.activations_mb;
+  m["targets_mb"] = report.targets_mb;
   m["max_block_mb"] = report.max_block_mb;
-  if (const double cuda = cuda_peak_allocated_mb(); cuda > 0) m["cuda_peak_compress_mb"] = cuda;
+  if (pm->cuda_peak_mb > 0) m["cuda_peak_compress_mb"] = pm->cuda_peak_mb;
 }
 
 class PerplexitySuite : public Suite {
@@ -135,6 +130,7 @@ class PerplexitySuite : public Suite {
     std::unique_ptr<Tokenizer> tok;
     {
       auto t = ctx.timer().scope("load");
+      auto m = ctx.memory().phase("load");
       tok = Tokenizer::load(dir);
       model = load_causal_lm(dir, ctx.dtype(), at::kCPU);
     }
@@ -197,14 +193,15 @@ class PerplexitySuite : public Suite {
         eo.upstream_spec = c->canonical() + "@" + c->info->version;
         if (refiner_c) eo.upstream_spec += "+" + refiner_c->canonical() + "@" + refiner_c->info->version;
         eo.transforms_spec = transforms_spec;
-        const double before = start_memory_phase();
-        report = compress_model(*model, calibration(), *method, eo, ctx, refiner.get());
-        record_memory_phase(rec, before, report);
+        {
+          auto m = ctx.memory().phase("compress");
+          report = compress_model(*model, calibration(), *method, eo, ctx, refiner.get());
+        }
       } else {
-        const double before = start_memory_phase();
+        auto m = ctx.memory().phase("compress");
         report = compress_model_data_free(*model, *method, ctx);
-        record_memory_phase(rec, before, report);
       }
+      record_memory_phase(rec, ctx.memory(), report);
       rec.metrics["bits_per_weight"] = report.bits_per_weight();
       rec.metrics["params_kept"] = report.params_kept();
       rec.metrics["compress_s"] = report.compress_s;
@@ -231,6 +228,7 @@ class PerplexitySuite : public Suite {
       PerplexityResult r;
       {
         auto t = ctx.timer().scope("eval");
+        auto m = ctx.memory().phase("eval");
         r = evaluate_perplexity(*model, windows, p.get_int("eval_batch"), ctx, ds + " ppl");
       }
       rec.metrics[ds + "_ppl"] = r.ppl;
@@ -285,4 +283,4 @@ class PerplexitySuite : public Suite {
 }  // namespace
 }  // namespace repro
 
-REPRO_REGISTER_METHOD(Suite, repro::PerplexitySuite);
+REPRO_REGISTER_SUITE(repro::PerplexitySuite);

@@ -76,6 +76,13 @@ grep -q '✓ 4 bits beat 3 bits' "$RES/cli/tiny_layer.md" || fail "claim '4 bits
 grep -q '✗ a deliberately false claim' "$RES/cli/tiny_layer.md" || fail "the false claim should fail"
 grep -q 'Magnitude \[sparsity=0.5\]' "$RES/cli/tiny_layer.md" || fail "row labels missing from the Markdown"
 grep -q 'booktabs\|\\toprule' "$RES/cli/tiny_layer.tex" || fail "LaTeX table should use booktabs rules"
+# Records: schema 2, peak memory of the row and of each phase, no GPU on a CPU row.
+REC=$(ls "$RES/runs/cli/tiny_layer/"*.json | head -1)
+grep -q '"schema": *2' "$REC" || fail "records should be schema 2: $(head -c 200 "$REC")"
+grep -q '"compress.host"' $(grep -l '"rtn(' "$RES/runs/cli/tiny_layer/"*.json | head -1) ||
+  fail "a compressed row should record the peak memory of its compress phase"
+grep -q '"calibrate.host"' "$REC" || fail "every layer_error row should record its calibrate phase's peak memory"
+grep -q '"gpu": *null' "$REC" || fail "a CPU row should record gpu = null"
 
 # Second run: everything cached.
 expect_rc 0 "re-run" -- "$REPRO" reproduce "$CFG" --results-dir "$RES" --no-progress
@@ -93,6 +100,10 @@ grep -q '^  magnitude ' "$T/out" && grep -q '^  rtn ' "$T/out" || fail "list met
 grep -q 'bits .*int .*default 4' "$T/out" || fail "list methods should show rtn's parameters"
 grep -q 'bits .*in \[2, 8\]' "$T/out" || fail "list methods should show parameter ranges"
 grep -q 'mask_solver .*component .*a MaskSolver' "$T/out" || fail "list methods should show component parameters"
+grep -q '^Suite:' "$T/out" && fail "list methods should not list suites"
+expect_rc 0 "list suites" -- "$REPRO" list suites
+grep -q '^  layer_error ' "$T/out" && grep -q '^  perplexity ' "$T/out" || fail "list suites should show layer_error and perplexity"
+grep -q 'metric rel_error .*lower is better' "$T/out" || fail "list suites should show the suites' metrics"
 
 # --help works on every subcommand, also those with required arguments.
 for cmd in reproduce run-row report plot list train-zoo; do
@@ -119,6 +130,8 @@ expect_rc 2 "missing file" -- "$REPRO" reproduce "$T/cfg/cli/nope.toml"
 expect_rc 2 "rows glob matching nothing" -- "$REPRO" reproduce "$CFG" --results-dir "$RES" --rows 'GPTQ*'
 expect_rc 2 "unknown command" -- "$REPRO" reproduc
 expect_rc 2 "unknown option" -- "$REPRO" reproduce "$CFG" --bogus
+expect_rc 2 "unknown log level" -- "$REPRO" reproduce "$CFG" --results-dir "$RES" --log-level loud
+grep -q "unknown log level 'loud'" "$T/err" || fail "a bad --log-level should be named: $(cat "$T/err")"
 
 [ "$fails" -eq 0 ] && echo "cli_test: all checks passed"
 exit $((fails > 0))

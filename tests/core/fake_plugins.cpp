@@ -1,6 +1,10 @@
 #include "tests/core/fake_plugins.h"
 
+#include <ATen/ATen.h>
+#include <c10/util/Exception.h>
+
 #include "core/error.h"
+#include "core/repetitions.h"
 #include "core/run_context.h"
 #include "core/table_spec.h"
 
@@ -88,10 +92,54 @@ class FakeSuite : public Suite {
   }
 };
 
+class FakeNoisySuite : public Suite {
+ public:
+  static const SuiteInfo& static_info() {
+    static const SuiteInfo info = [] {
+      SuiteInfo i;
+      i.name = kFakeNoisySuite;
+      i.family = Suite::kFamily;
+      i.summary = "a suite for core tests: a noisy metric over repetitions, a memory phase, planted errors";
+      i.params = {param_float("base", 10.0, "the metric's expected value"),
+                  param_int("work_mb", 0, "MiB held during the 'work' memory phase"),
+                  param_string("fail", "none", "planted failure",
+                               {"none", "cuda_oom_message", "torch_oom", "torch"}),
+                  repeats_param()};
+      i.metrics = {{"noisy", Better::Higher, "base + N(0, 1)", 4}, {"once", Better::Higher, "base", 4}};
+      return i;
+    }();
+    return info;
+  }
+  const SuiteInfo& info() const override { return static_info(); }
+  nlohmann::json fingerprint(const RowSpec&, RunContext&) override { return {{"model", {{"name", "fake-model"}}}}; }
+  Record run_row(const RowSpec& row, RunContext& ctx) override {
+    const Params& p = row.suite_params;
+    const std::string fail = p.get_string("fail");
+    if (fail == "cuda_oom_message")
+      TORCH_CHECK(false, "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.15 GiB total capacity)");
+    if (fail == "torch_oom") TORCH_CHECK_WITH(OutOfMemoryError, false, "planted device allocation failure");
+    if (fail == "torch") TORCH_CHECK(false, "planted libtorch failure");
+    Record r;
+    {
+      auto m = ctx.memory().phase("work");
+      const int64_t n = p.get_int("work_mb") * 1024 * 1024 / 4;
+      if (n > 0) r.details["work_sum"] = at::ones({n}, at::kFloat).sum().item<double>();
+    }
+    const double base = p.get_float("base");
+    repeat_metrics(repeats_of(p), ctx, r, [&](int64_t) {
+      at::Generator g = ctx.generator("noise");
+      return std::map<std::string, double>{{"noisy", base + at::randn({1}, g).item<double>()}};
+    });
+    r.metrics["once"] = base;
+    return r;
+  }
+};
+
 }  // namespace
 }  // namespace repro::test
 
 REPRO_REGISTER_METHOD(test::FakeMethod, repro::test::Shrink);
 REPRO_REGISTER_METHOD(test::FakeSolver, repro::test::Greedy);
 REPRO_REGISTER_METHOD(test::FakeSolver, repro::test::Exact);
-REPRO_REGISTER_METHOD(Suite, repro::test::FakeSuite);
+REPRO_REGISTER_SUITE(repro::test::FakeSuite);
+REPRO_REGISTER_SUITE(repro::test::FakeNoisySuite);

@@ -2,7 +2,7 @@
 // A fake suite and a fake method family for core tests (registered in fake_plugins.cpp).
 
 #include "core/registry.h"
-#include "core/suite.h"
+#include "core/suite_registry.h"
 
 namespace repro::test {
 
@@ -22,5 +22,12 @@ class FakeSolver {
 
 // Counts rows run; fails rows whose compressor has fail = true.
 int& fake_suite_runs();
+
+// Suite "fake_noisy" (no slots): metric "noisy" = base + a standard normal draw from
+// ctx.generator("noise"), measured `repeats` times (core/repetitions.h); metric "once" = base. Its
+// "work" memory phase holds a `work_mb` MiB buffer (written, so resident). Parameter `fail`:
+// "none", "cuda_oom_message" (throws a c10::Error whose message is libtorch's CUDA OOM message),
+// "torch_oom" (throws a c10::OutOfMemoryError) or "torch" (another c10::Error).
+inline constexpr const char* kFakeNoisySuite = "fake_noisy";
 
 }  // namespace repro::test

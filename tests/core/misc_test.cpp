@@ -4,7 +4,12 @@
 
 #include <cstdio>
 
+#include <ATen/Parallel.h>
+#include <spdlog/spdlog.h>
+
+#include "core/error.h"
 #include "core/hash.h"
+#include "core/process.h"
 #include "core/progress.h"
 #include "core/run_context.h"
 #include "core/strings.h"
@@ -40,6 +45,69 @@ TEST_CASE("run context: component generators are seeded, independent and reprodu
   auto gc = c.generator("x");
   CHECK_FALSE(at::equal(ta, at::rand({4}, gc)));
   CHECK_THROWS(RunContext([] { RunOptions r; r.dtype = "float13"; return r; }()));
+}
+
+TEST_CASE("run context: construction leaves the thread count and the log levels alone", "[core][context]") {
+  const int threads = at::get_num_threads();
+  const auto global_level = spdlog::get_level();
+  RunOptions quiet;
+  quiet.log_level = "off";
+  RunOptions chatty;
+  chatty.log_level = "trace";
+  RunContext a(quiet);
+  RunContext b(chatty);
+  CHECK(at::get_num_threads() == threads);
+  CHECK(spdlog::get_level() == global_level);
+  CHECK(spdlog::default_logger()->level() == global_level);
+  CHECK(spdlog::get("repro") == nullptr);  // no logger registered process-wide
+  // Each context logs at its own level: the second one did not change the first one's.
+  CHECK(a.log().level() == spdlog::level::off);
+  CHECK(b.log().level() == spdlog::level::trace);
+  RunOptions bad;
+  bad.log_level = "loud";
+  CHECK_THROWS_AS(RunContext(bad), ConfigError);
+}
+
+TEST_CASE("process settings are applied by configure_process, explicitly", "[core][context]") {
+  const int threads = at::get_num_threads();
+  const auto level = spdlog::get_level();
+  ProcessOptions p;
+  p.threads = threads + 1;
+  p.log_level = "error";
+  configure_process(p);
+  CHECK(at::get_num_threads() == threads + 1);
+  CHECK(spdlog::get_level() == spdlog::level::err);
+  p.threads = threads;
+  p.log_level = spdlog::level::to_string_view(level).data();
+  configure_process(p);
+  CHECK(at::get_num_threads() == threads);
+  CHECK(spdlog::get_level() == level);
+  p.log_level = "loud";
+  CHECK_THROWS_AS(configure_process(p), ConfigError);
+  p.log_level = "info";
+  p.threads = -1;
+  CHECK_THROWS_AS(configure_process(p), ConfigError);
+}
+
+TEST_CASE("run context: each repetition draws its own streams; repetition 0 draws the unrepeated ones",
+          "[core][context]") {
+  RunOptions o;
+  o.log_level = "off";
+  o.seed = 3;
+  RunContext ctx(o);
+  const uint64_t plain = ctx.component_seed("noise");
+  ctx.set_repetition(0);
+  CHECK(ctx.component_seed("noise") == plain);
+  ctx.set_repetition(1);
+  const uint64_t r1 = ctx.component_seed("noise");
+  ctx.set_repetition(2);
+  const uint64_t r2 = ctx.component_seed("noise");
+  CHECK(r1 != plain);
+  CHECK(r2 != plain);
+  CHECK(r1 != r2);
+  RunContext other(o);
+  other.set_repetition(1);
+  CHECK(other.component_seed("noise") == r1);  // reproducible from the row's seed
 }
 
 TEST_CASE("progress: plain lines off a terminal show counts and ETA", "[core][progress]") {

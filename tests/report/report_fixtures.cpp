@@ -2,7 +2,7 @@
 
 #include "core/config.h"
 #include "core/registry.h"
-#include "core/suite.h"
+#include "core/suite_registry.h"
 
 namespace repro {
 
@@ -59,7 +59,7 @@ class FakeSuite : public Suite {
 }  // namespace
 
 REPRO_REGISTER_METHOD(ReportTestCompressor, FakeQuant);
-REPRO_REGISTER_METHOD(Suite, FakeSuite);
+REPRO_REGISTER_SUITE(FakeSuite);
 
 TableSpec make_table(const std::string& toml) { return TableSpec::parse(parse_toml(toml, "t.toml"), "demo/t", {}); }
 
