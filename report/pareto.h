@@ -11,8 +11,9 @@ namespace repro::report {
 
 struct Point {
   double x = 0, y = 0;
-  std::string label;   // legend text: the row's canonical spec
+  std::string label;   // the row's display label: "RTN g128 [bits=3]"
   bool paper = false;  // a paper number rather than ours
+  std::string tag;     // the row's sweep values, "bits=3" ("" for a row without a sweep)
 };
 
 // Indices of the non-dominated points, sorted by x (ascending; equal x keeps input order).

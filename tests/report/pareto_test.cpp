@@ -11,7 +11,7 @@ using namespace repro::report;
 
 namespace {
 
-Point pt(double x, double y) { return {x, y, "", false}; }
+Point pt(double x, double y) { return {x, y, "", false, ""}; }
 
 }  // namespace
 
