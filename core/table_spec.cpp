@@ -381,7 +381,7 @@ TableSpec TableSpec::parse(const Value& root, const std::string& id, const LoadO
       const Value& pvv = pl->as_array()[pi];
       if (!pvv.is_table()) throw ConfigError(fmt::format("{}plots[{}]: expected a table", loc_prefix(pvv), pi));
       ConfigView pv(pvv, fmt::format("plots[{}]", pi));
-      pv.check_keys({"name", "x", "y", "x_better", "y_better", "log_x", "log_y", "title", "reference"});
+      pv.check_keys({"name", "x", "y", "x_better", "y_better", "log_x", "log_y", "title", "reference", "series"});
       PlotSpec p;
       p.name = pv.get_string("name", "pareto");
       p.x = pv.get_string("x");
@@ -409,6 +409,13 @@ TableSpec TableSpec::parse(const Value& root, const std::string& id, const LoadO
         if (!r) pv.fail("reference", fmt::format("no row is labelled '{}'{}", want, did_you_mean(want, displays)));
         p.reference_rows.push_back(r->index);
       }
+      p.series = pv.get_string_list("series");
+      for (const auto& want : p.series)
+        if (std::none_of(t.rows.begin(), t.rows.end(), [&](const RowSpec& r) { return r.label == want; })) {
+          std::vector<std::string> labels;
+          for (const auto& r : t.rows) labels.push_back(r.label);
+          pv.fail("series", fmt::format("no [[rows]] entry is labelled '{}'{}", want, did_you_mean(want, labels)));
+        }
       if (!names.insert(p.name).second) pv.fail("name", fmt::format("two plots are named '{}'", p.name));
       t.plots.push_back(std::move(p));
     }

@@ -44,6 +44,18 @@ Series& series_of(PlotData& data, const std::string& label, const std::map<std::
   return data.series.back();
 }
 
+// Whether plot.series lets the series `label` in (an empty list lets every one in).
+bool drawn(const PlotSpec& plot, const std::string& label) {
+  return plot.series.empty() || std::find(plot.series.begin(), plot.series.end(), label) != plot.series.end();
+}
+
+// Key order: plot.series' order when it gives one, else the order the series were found in.
+void order_series(PlotData& data, const PlotSpec& plot) {
+  auto rank = [&](const Series& s) { return std::find(plot.series.begin(), plot.series.end(), s.label) - plot.series.begin(); };
+  std::stable_sort(data.series.begin(), data.series.end(),
+                   [&](const Series& a, const Series& b) { return rank(a) < rank(b); });
+}
+
 PlotRequest request_for(const PlotSpec& plot, const std::string& title) {
   PlotRequest req;
   req.title = title;
@@ -76,10 +88,12 @@ PlotData table_plot_data(const TableReport& report, const PlotSpec& plot) {
       continue;
     }
     if (!(x && y) && !(px && py)) continue;
+    if (!drawn(plot, r.row->label)) continue;
     Series& s = series_of(data, r.row->label, styles);
     if (x && y) s.points.push_back({*x, *y, r.row->display, false, sweep_tag(*r.row)});
     if (px && py) s.points.push_back({*px, *py, r.row->display, true, sweep_tag(*r.row)});
   }
+  order_series(data, plot);
   return data;
 }
 
@@ -172,10 +186,12 @@ std::vector<fs::path> write_adhoc_plot(const std::vector<Record>& records, const
       data.references.push_back({r->label, vy, false});
       continue;
     }
+    if (!drawn(plot, series_label(*r))) continue;
     const RowSpec* row = row_of(*r);
     Series& s = series_of(data, series_label(*r), styles);
     s.points.push_back({vx, vy, r->label, false, row ? sweep_tag(*row) : ""});
   }
+  order_series(data, plot);
   return render_plot(request_for(plot, plot.title.empty() ? fmt::format("{} vs {}", y, x) : plot.title), data,
                      out_base)
       .all();

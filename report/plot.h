@@ -24,9 +24,10 @@ struct PlotFiles {
   std::vector<std::filesystem::path> all() const { return {script, data, svg, png, pdf}; }
 };
 
-// What one [[plots]] entry of the report's table draws: a series per [[rows]] label, in row order,
-// styled by paper_styles(); ours from ok rows with both metrics, the paper's from rows whose config
-// gives both; rows in plot.reference_rows as reference lines (ours, and the paper's value).
+// What one [[plots]] entry of the report's table draws: a series per [[rows]] label (those in
+// plot.series when it names any, in its order; else in row order), styled by paper_styles(); ours
+// from ok rows with both metrics, the paper's from rows whose config gives both; rows in
+// plot.reference_rows as reference lines (ours, and the paper's value).
 PlotData table_plot_data(const TableReport& report, const PlotSpec& plot);
 
 // Writes <out_base>.gp and .dat (atomically), runs gnuplot, and checks that .svg, .png and .pdf
@@ -47,7 +48,7 @@ TablePlots write_table_plots(const TableReport& report, const std::filesystem::p
 // With `table`, a record whose row index and display label match a row of it joins that row's
 // series (its [[rows]] label, sweep order, paper style); other records are a series each.
 // Records whose display label is in plot.reference are reference lines (plot.reference_rows is not
-// used). No record with both metrics -> DataError.
+// used); plot.series filters and orders the series as for a table plot. No record with both metrics -> DataError.
 // Returns the files written, as PlotFiles::all() orders them (.gp, .dat, .svg, .png, .pdf).
 std::vector<std::filesystem::path> write_adhoc_plot(const std::vector<Record>& records, const PlotSpec& plot,
                                                     const TableSpec* table, const std::filesystem::path& out_base);

@@ -349,6 +349,35 @@ TEST_CASE("plots: an unknown reference row is a config error naming file:line", 
   }
 }
 
+TEST_CASE("plots: series = [...] keeps the labels it names, in its order", "[report][plot]") {
+  std::string toml = kPlotToml;
+  toml += "\n[[plots]]\nname = \"r\"\nx = \"bits\"\ny = \"ppl\"\nseries = [\"R\"]\n"
+          "\n[[plots]]\nname = \"rq\"\nx = \"bits\"\ny = \"ppl\"\nseries = [\"R\", \"Q\"]\n";
+  TableSpec t = make_table(toml);
+  TableReport rep = build_table_report(t, plot_records(t), 0);
+  PlotData r = table_plot_data(rep, t.plots[1]);
+  REQUIRE(r.series.size() == 1);
+  CHECK(r.series[0].label == "R");
+  CHECK(r.references.empty());  // Dense: no reference of this plot, not in its series either
+  PlotData rq = table_plot_data(rep, t.plots[2]);
+  REQUIRE(rq.series.size() == 2);
+  CHECK(rq.series[0].label == "R");
+  CHECK(rq.series[1].label == "Q");
+  // A filtered series keeps its paper-wide style.
+  CHECK(r.series[0].style.number == table_plot_data(rep, t.plots[0]).series[1].style.number);
+
+  std::string bad = kPlotToml;
+  bad += "series = [\"Q\", \"Q [bits=2]\"]\n";
+  try {
+    make_table(bad);
+    FAIL("expected ConfigError");
+  } catch (const ConfigError& e) {
+    CHECK(std::string(e.what()).find("t.toml:") == 0);
+    CHECK(std::string(e.what()).find("key 'plots[0].series': no [[rows]] entry is labelled 'Q [bits=2]'") !=
+          std::string::npos);
+  }
+}
+
 TEST_CASE("table plots are rendered to svg, png and pdf", "[report][plot][gnuplot]") {
   if (!have_gnuplot()) return;
   TableSpec t = make_table(kPlotToml);
