@@ -393,7 +393,7 @@ TableSpec TableSpec::parse(const Value& root, const std::string& id, const LoadO
       const Value& pvv = pl->as_array()[pi];
       if (!pvv.is_table()) throw ConfigError(fmt::format("{}plots[{}]: expected a table", loc_prefix(pvv), pi));
       ConfigView pv(pvv, fmt::format("plots[{}]", pi));
-      pv.check_keys({"name", "x", "y", "x_better", "y_better", "log_x", "log_y", "title"});
+      pv.check_keys({"name", "x", "y", "x_better", "y_better", "log_x", "log_y", "title", "reference", "series"});
       PlotSpec p;
       p.name = pv.get_string("name", "pareto");
       p.x = pv.get_string("x");
@@ -415,6 +415,19 @@ TableSpec TableSpec::parse(const Value& root, const std::string& id, const LoadO
       p.log_x = pv.get_bool("log_x", false);
       p.log_y = pv.get_bool("log_y", false);
       p.title = pv.get_string("title", t.title);
+      p.reference = pv.get_string_list("reference");
+      for (const auto& want : p.reference) {
+        const RowSpec* r = t.find_row(want);
+        if (!r) pv.fail("reference", fmt::format("no row is labelled '{}'{}", want, did_you_mean(want, displays)));
+        p.reference_rows.push_back(r->index);
+      }
+      p.series = pv.get_string_list("series");
+      for (const auto& want : p.series)
+        if (std::none_of(t.rows.begin(), t.rows.end(), [&](const RowSpec& r) { return r.label == want; })) {
+          std::vector<std::string> labels;
+          for (const auto& r : t.rows) labels.push_back(r.label);
+          pv.fail("series", fmt::format("no [[rows]] entry is labelled '{}'{}", want, did_you_mean(want, labels)));
+        }
       if (!names.insert(p.name).second) pv.fail("name", fmt::format("two plots are named '{}'", p.name));
       t.plots.push_back(std::move(p));
     }

@@ -7,7 +7,8 @@
 //   [[rows]]  label, component slots (compressor = { method = "rtn", bits = [2, 3, 4] }),
 //             suite parameter overrides, paper = { metric = value }, paper_uncertain, note
 //   [[claims]] the paper's claims, checked in the report (see ClaimSpec)
-//   [[plots]]  Pareto plots: x, y, x_better, y_better, log_x, log_y, title
+//   [[plots]]  Pareto plots: x, y, x_better, y_better, log_x, log_y, title, reference, series
+//              (see PlotSpec)
 //
 // A list given where a parameter takes one value is a sweep: the row expands to one row per
 // value (several lists: their Cartesian product). The expanded row's label gets the values:
@@ -73,12 +74,19 @@ struct ClaimSpec {
 };
 std::string claim_kind_name(ClaimKind k);
 
+// One plot of a table: one series per [[rows]] label, its sweep joined in row order; rows named in
+// `reference` ("Dense") are drawn as a labelled horizontal line at their y, not as points; `series`
+// keeps only the [[rows]] labels it names, in its order (N:M rows, all at one density, left out of a
+// density plot).
 struct PlotSpec {
   std::string name = "pareto";
   std::string x, y;
   Better x_better = Better::Lower, y_better = Better::Lower;
   bool log_x = false, log_y = false;
   std::string title;
+  std::vector<std::string> reference;  // row display labels, as written
+  std::vector<size_t> reference_rows;  // their indices in TableSpec::rows, same order
+  std::vector<std::string> series;     // [[rows]] labels to draw, in key order; empty: every label
 };
 
 struct LoadOptions {

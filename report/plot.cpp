@@ -1,31 +1,23 @@
 #include "report/plot.h"
 
+#include <algorithm>
+#include <limits>
 #include <map>
-#include <tuple>
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
 #include "core/error.h"
 #include "core/store.h"
+#include "core/strings.h"
 #include "report/gnuplot.h"
-#include "report/plot_script.h"
 
 namespace fs = std::filesystem;
 
 namespace repro::report {
 
 namespace {
-
-// Legends: the pipeline spec, or the full canonical row where two computations share a pipeline
-// (a sweep over a suite parameter), so that no two legends are equal.
-std::vector<std::string> legends(const std::vector<const Record*>& recs) {
-  std::map<std::string, std::set<std::string>> rows_per_spec;
-  for (const Record* r : recs) rows_per_spec[r->spec].insert(r->row_spec);
-  std::vector<std::string> out;
-  for (const Record* r : recs) out.push_back(rows_per_spec[r->spec].size() > 1 ? r->row_spec : r->spec);
-  return out;
-}
 
 void check_output(const fs::path& file, const fs::path& script) {
   std::error_code ec;
@@ -35,6 +27,47 @@ void check_output(const fs::path& file, const fs::path& script) {
                               script.string()));
 }
 
+// "bits=3" or "pattern=2:4,sparsity=0.5": the values a sweep gave this row.
+std::string sweep_tag(const RowSpec& row) {
+  std::vector<std::string> parts;
+  for (const auto& [axis, value] : row.sweep) parts.push_back(axis + "=" + value);
+  return join(parts, ",");
+}
+
+// The series labelled `label` in `data`, appended with its style when new.
+Series& series_of(PlotData& data, const std::string& label, const std::map<std::string, SeriesStyle>& styles) {
+  for (auto& s : data.series)
+    if (s.label == label) return s;
+  auto it = styles.find(label);
+  REPRO_ASSERT(it != styles.end(), "no style for series '" + label + "'");
+  data.series.push_back({label, it->second, {}});
+  return data.series.back();
+}
+
+// Whether plot.series lets the series `label` in (an empty list lets every one in).
+bool drawn(const PlotSpec& plot, const std::string& label) {
+  return plot.series.empty() || std::find(plot.series.begin(), plot.series.end(), label) != plot.series.end();
+}
+
+// Key order: plot.series' order when it gives one, else the order the series were found in.
+void order_series(PlotData& data, const PlotSpec& plot) {
+  auto rank = [&](const Series& s) { return std::find(plot.series.begin(), plot.series.end(), s.label) - plot.series.begin(); };
+  std::stable_sort(data.series.begin(), data.series.end(),
+                   [&](const Series& a, const Series& b) { return rank(a) < rank(b); });
+}
+
+PlotRequest request_for(const PlotSpec& plot, const std::string& title) {
+  PlotRequest req;
+  req.title = title;
+  req.x = plot.x;
+  req.y = plot.y;
+  req.x_better = plot.x_better;
+  req.y_better = plot.y_better;
+  req.log_x = plot.log_x;
+  req.log_y = plot.log_y;
+  return req;
+}
+
 }  // namespace
 
 std::string table_name(const std::string& table_id) {
@@ -42,36 +75,31 @@ std::string table_name(const std::string& table_id) {
   return slash == std::string::npos ? table_id : table_id.substr(slash + 1);
 }
 
-std::vector<Point> table_plot_points(const TableReport& report, const PlotSpec& plot) {
-  std::vector<const Record*> recs;
+PlotData table_plot_data(const TableReport& report, const PlotSpec& plot) {
+  const std::map<std::string, SeriesStyle> styles = paper_styles(*report.table);
+  const std::set<size_t> refs(plot.reference_rows.begin(), plot.reference_rows.end());
+  PlotData data;
   for (const auto& r : report.rows) {
     auto x = r.metric(plot.x), y = r.metric(plot.y);
-    if (x && y) recs.push_back(&*r.record);
+    auto px = r.paper(plot.x), py = r.paper(plot.y);
+    if (refs.count(r.row->index)) {
+      if (y) data.references.push_back({r.row->display, *y, false});
+      if (py) data.references.push_back({r.row->display, *py, true});
+      continue;
+    }
+    if (!(x && y) && !(px && py)) continue;
+    if (!drawn(plot, r.row->label)) continue;
+    Series& s = series_of(data, r.row->label, styles);
+    if (x && y) s.points.push_back({*x, *y, r.row->display, false, sweep_tag(*r.row)});
+    if (px && py) s.points.push_back({*px, *py, r.row->display, true, sweep_tag(*r.row)});
   }
-  std::vector<std::string> legend = legends(recs);
-  std::map<std::string, std::string> legend_of_row;  // canonical row -> legend
-  std::map<std::string, size_t> pipeline_rows;       // pipeline -> rows of the table using it
-  for (const auto& r : report.table->rows) ++pipeline_rows[r.pipeline()];
-  std::vector<Point> points;
-  for (size_t i = 0; i < recs.size(); ++i) {
-    points.push_back({recs[i]->metrics.at(plot.x), recs[i]->metrics.at(plot.y), legend[i], false});
-    legend_of_row[recs[i]->row_spec] = legend[i];
-  }
-  for (const auto& r : report.rows) {
-    auto x = r.paper(plot.x), y = r.paper(plot.y);
-    if (!x || !y) continue;
-    auto it = legend_of_row.find(r.row->canonical());
-    std::string label = it != legend_of_row.end() ? it->second
-                        : pipeline_rows[r.row->pipeline()] > 1 ? r.row->canonical()
-                                                               : r.row->pipeline();
-    points.push_back({*x, *y, label, true});
-  }
-  return points;
+  order_series(data, plot);
+  return data;
 }
 
-PlotFiles render_plot(const PlotRequest& request, const std::vector<Point>& points, const fs::path& out_base) {
+PlotFiles render_plot(const PlotRequest& request, const PlotData& data, const fs::path& out_base) {
   const std::string base = out_base.filename().string();
-  PlotText text = plot_text(request, points, base);
+  PlotText text = plot_text(request, data, base);
   if (text.plotted == 0)
     throw DataError(fmt::format("plot {}: no point to draw ({} point(s) with NaN or not positive on a log axis)",
                                 out_base.string(), text.dropped));
@@ -93,28 +121,22 @@ TablePlots write_table_plots(const TableReport& report, const fs::path& out_dir)
   const TableSpec& t = *report.table;
   TablePlots out;
   for (const auto& plot : t.plots) {
-    PlotRequest req;
-    req.title = plot.title.empty() ? t.title : plot.title;
-    req.x = plot.x;
-    req.y = plot.y;
-    req.x_better = plot.x_better;
-    req.y_better = plot.y_better;
-    req.log_x = plot.log_x;
-    req.log_y = plot.log_y;
+    PlotRequest req = request_for(plot, plot.title.empty() ? t.title : plot.title);
     req.paper_legend = t.paper_model.empty() ? "paper" : fmt::format("paper ({})", t.paper_model);
-    std::vector<Point> points = table_plot_points(report, plot);
-    if (plot_text(req, points, "x").plotted == 0) {
+    PlotData data = table_plot_data(report, plot);
+    if (plot_text(req, data, "x").plotted == 0) {
       out.skipped.push_back(fmt::format("{}: no row has both '{}' and '{}' to draw", plot.name, plot.x, plot.y));
       continue;
     }
-    out.files.push_back(render_plot(req, points, out_dir / fmt::format("{}-{}", table_name(t.id), plot.name)));
+    out.files.push_back(render_plot(req, data, out_dir / fmt::format("{}-{}", table_name(t.id), plot.name)));
   }
   return out;
 }
 
-std::vector<fs::path> write_adhoc_plot(const std::vector<Record>& records, const std::string& x,
-                                       const std::string& y, Better x_better, Better y_better, bool log_x, bool log_y,
-                                       const fs::path& out_base) {
+std::vector<fs::path> write_adhoc_plot(const std::vector<Record>& records, const PlotSpec& plot,
+                                       const TableSpec* table, const fs::path& out_base) {
+  const std::string& x = plot.x;
+  const std::string& y = plot.y;
   // The newest ok record of each computation.
   std::map<std::tuple<std::string, std::string, uint64_t>, const Record*> newest;
   std::vector<std::tuple<std::string, std::string, uint64_t>> order;
@@ -127,21 +149,52 @@ std::vector<fs::path> write_adhoc_plot(const std::vector<Record>& records, const
   }
   if (order.empty())
     throw DataError(fmt::format("nothing to plot: no ok record has both '{}' and '{}'", x, y));
+
+  // Each record's row of `table`, if it still is one; rows in table order, then the others as found.
+  auto row_of = [&](const Record& r) -> const RowSpec* {
+    if (!table || r.row < 0 || static_cast<size_t>(r.row) >= table->rows.size()) return nullptr;
+    const RowSpec& row = table->rows[static_cast<size_t>(r.row)];
+    return row.display == r.label ? &row : nullptr;
+  };
   std::vector<const Record*> recs;
   for (const auto& k : order) recs.push_back(newest[k]);
-  std::vector<std::string> legend = legends(recs);
-  std::vector<Point> points;
-  for (size_t i = 0; i < recs.size(); ++i) points.push_back({recs[i]->metrics.at(x), recs[i]->metrics.at(y), legend[i], false});
+  std::stable_sort(recs.begin(), recs.end(), [&](const Record* a, const Record* b) {
+    const RowSpec* ra = row_of(*a);
+    const RowSpec* rb = row_of(*b);
+    const size_t ia = ra ? ra->index : std::numeric_limits<size_t>::max();
+    const size_t ib = rb ? rb->index : std::numeric_limits<size_t>::max();
+    return ia < ib;
+  });
 
-  PlotRequest req;
-  req.title = fmt::format("{} vs {}", y, x);
-  req.x = x;
-  req.y = y;
-  req.x_better = x_better;
-  req.y_better = y_better;
-  req.log_x = log_x;
-  req.log_y = log_y;
-  return render_plot(req, points, out_base).all();
+  const std::set<std::string> refs(plot.reference.begin(), plot.reference.end());
+  auto series_label = [&](const Record& r) {
+    const RowSpec* row = row_of(r);
+    return row ? row->label : r.label;
+  };
+  // The paper's styles, plus this plot's labels as one more table: records of rows the config no
+  // longer has get styles of their own (and may shift the others').
+  std::vector<std::vector<std::string>> label_sets;
+  if (table) label_sets = paper_label_sets(*table);
+  label_sets.emplace_back();
+  for (const Record* r : recs)
+    if (!refs.count(r->label)) label_sets.back().push_back(series_label(*r));
+  const std::map<std::string, SeriesStyle> styles = assign_styles(label_sets);
+  PlotData data;
+  for (const Record* r : recs) {
+    const double vx = r->metrics.at(x), vy = r->metrics.at(y);
+    if (refs.count(r->label)) {
+      data.references.push_back({r->label, vy, false});
+      continue;
+    }
+    if (!drawn(plot, series_label(*r))) continue;
+    const RowSpec* row = row_of(*r);
+    Series& s = series_of(data, series_label(*r), styles);
+    s.points.push_back({vx, vy, r->label, false, row ? sweep_tag(*row) : ""});
+  }
+  order_series(data, plot);
+  return render_plot(request_for(plot, plot.title.empty() ? fmt::format("{} vs {}", y, x) : plot.title), data,
+                     out_base)
+      .all();
 }
 
 }  // namespace repro::report

@@ -75,17 +75,20 @@ int cmd_list(int argc, char** argv) {
 
 int cmd_plot(int argc, char** argv) {
   CommonOptions common;
-  std::string table_name, x, y, x_better = "lower", y_better = "lower", out;
-  bool log_x = false, log_y = false;
+  std::string table_name, x_better = "lower", y_better = "lower", out;
+  PlotSpec plot;
   po::options_description desc("repro plot options");
   desc.add_options()
       ("table", po::value(&table_name)->required(), "<paper>/<table> whose records to plot (all of them)")
-      ("x", po::value(&x)->required(), "metric on the x axis")
-      ("y", po::value(&y)->required(), "metric on the y axis")
+      ("x", po::value(&plot.x)->required(), "metric on the x axis")
+      ("y", po::value(&plot.y)->required(), "metric on the y axis")
       ("x-better", po::value(&x_better)->default_value("lower"), "lower or higher")
       ("y-better", po::value(&y_better)->default_value("lower"), "lower or higher")
-      ("log-x", po::bool_switch(&log_x), "logarithmic x axis")
-      ("log-y", po::bool_switch(&log_y), "logarithmic y axis")
+      ("log-x", po::bool_switch(&plot.log_x), "logarithmic x axis")
+      ("log-y", po::bool_switch(&plot.log_y), "logarithmic y axis")
+      ("reference", po::value(&plot.reference)->multitoken()->composing(),
+       "row labels drawn as a horizontal line at their y (e.g. Dense), not as points")
+      ("title", po::value(&plot.title), "plot title (default: '<y> vs <x>')")
       ("out", po::value(&out), "output path without extension (default: results/<paper>/<table>-<x>-vs-<y>)")
       ("results-dir", po::value(&common.results_dir), "results folder (default: <project>/results)");
   po::positional_options_description pos;
@@ -93,22 +96,26 @@ int cmd_plot(int argc, char** argv) {
   po::variables_map vm;
   if (!parse(argc, argv, desc, pos, vm, "repro plot <paper>/<table> --x METRIC --y METRIC [options]")) return 0;
   std::string id;
-  resolve_table(table_name, &id);
+  // The table's rows group the records into series (its [[rows]] labels) and give the paper's styles.
+  TableSpec table = TableSpec::load(resolve_table(table_name, &id), {}, id);
+  std::vector<std::string> labels;
+  for (const auto& r : table.rows) labels.push_back(r.display);
+  for (const auto& ref : plot.reference)
+    if (!table.find_row(ref))
+      throw UsageError(fmt::format("--reference: {} has no row labelled '{}'{}", id, ref, did_you_mean(ref, labels)));
   ResultStore store(results_root(common) / "runs");
   auto records = store.list(id);
   if (records.empty()) throw ConfigError(fmt::format("no records for {} under {}", id, store.table_dir(id).string()));
   std::filesystem::path base = out.empty() ? results_root(common) / id.substr(0, id.find('/')) /
-                                                 fmt::format("{}-{}-vs-{}", id.substr(id.find('/') + 1), y, x)
+                                                 fmt::format("{}-{}-vs-{}", id.substr(id.find('/') + 1), plot.y, plot.x)
                                            : std::filesystem::path(out);
-  Better xb, yb;
   try {
-    xb = parse_better(x_better);
-    yb = parse_better(y_better);
+    plot.x_better = parse_better(x_better);
+    plot.y_better = parse_better(y_better);
   } catch (const ConfigError& e) {
     throw UsageError(e.what());
   }
-  for (const auto& p : report::write_adhoc_plot(records, x, y, xb, yb, log_x, log_y, base))
-    std::cout << "wrote " << p.string() << "\n";
+  for (const auto& p : report::write_adhoc_plot(records, plot, &table, base)) std::cout << "wrote " << p.string() << "\n";
   return 0;
 }
 

@@ -11,7 +11,7 @@ using namespace repro::report;
 
 namespace {
 
-Point pt(double x, double y) { return {x, y, "", false}; }
+Point pt(double x, double y) { return {x, y, "", false, ""}; }
 
 }  // namespace
 
@@ -41,4 +41,18 @@ TEST_CASE("pareto_front keeps equal duplicates and skips NaN", "[report][pareto]
 
 TEST_CASE("pareto_front needs both directions", "[report][pareto]") {
   CHECK_THROWS_AS(pareto_front({pt(1, 1)}, Better::None, Better::Lower), ConfigError);
+}
+
+TEST_CASE("pareto_front: near-equal coordinates count as ties with a tolerance", "[report][pareto]") {
+  // params_kept vs perplexity: SparseGPT keeps 0.299993 of the weights, ALPS 0.299998.
+  std::vector<Point> pts = {pt(0.299993, 77.2), pt(0.299998, 72.3), pt(0.4, 70.5), pt(0.4999994, 70.4),
+                            pt(0.5, 69.8)};
+  CHECK(pareto_front(pts, Better::Lower, Better::Lower) == std::vector<size_t>{0, 1, 2, 3, 4});
+  CHECK(pareto_front(pts, Better::Lower, Better::Lower, 1e-4) == std::vector<size_t>{1, 2, 4});
+  // A real difference is kept: 0.302 is not within 1e-4 of 0.3.
+  CHECK(pareto_front({pt(0.3, 72), pt(0.302, 70)}, Better::Lower, Better::Lower, 1e-4) ==
+        std::vector<size_t>{0, 1});
+  // Ties on both axes: neither dominates.
+  CHECK(pareto_front({pt(0.3, 72), pt(0.30000001, 72.000001)}, Better::Lower, Better::Lower, 1e-4) ==
+        std::vector<size_t>{0, 1});
 }
