@@ -1,6 +1,6 @@
 // ALPS (Meng, Behdin, Wang, Mazumder, NeurIPS 2024; mazumder-lab/ALPS): pruning by ADMM in the
 // diagonally scaled space with a support-driven penalty schedule, then a conjugate-gradient
-// back-solve on the final support. specs/sparse_lowrank.md §5.
+// back-solve on the final support.
 
 #include <fmt/format.h>
 

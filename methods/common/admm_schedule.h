@@ -2,7 +2,7 @@
 // The penalty (rho) schedule of the ALPS-family ADMM solvers (ALPS, 3BASiL, ADMM-Q): every
 // `update_every` iterations, look at how much the support (or grid assignment) changed and grow
 // rho accordingly; before the first increase, a frozen support means rho is too large, so it is
-// cut by 5 (and the iterates may be reset). See specs/sparse_lowrank.md §1 step 5 and §5 step 4.
+// cut by 5 (and the iterates may be reset). As in the ADMM loops of mazumder-lab/3BASiL and mazumder-lab/ALPS.
 
 #include <cstdint>
 

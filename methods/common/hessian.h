@@ -2,7 +2,7 @@
 // Hessian preparation shared by the second-order solvers (GPTQ, SparseGPT, ALPS, ...): dead inputs,
 // relative damping, and Cholesky factorizations that raise the damping when they fail.
 //
-// Conventions (specs/sparse_lowrank.md §0, specs/quantization.md §3.2): H = (2/n) sum x x^T is
+// Conventions (those of IST-DASLab/gptq and IST-DASLab/sparsegpt): H = (2/n) sum x x^T is
 // [in, in] fp32. An input j with diag(H)_j == 0 never fires; its H_jj is set to 1 so that H stays
 // invertible. Damping is relative: percdamp * mean(diag H) on the diagonal (after the dead-input
 // repair), plus hess_percdamp * diag(H) in "hess_diag" mode.

@@ -1,5 +1,5 @@
 #pragma once
-// Truncated SVDs and the Hessian-weighted reduced-rank regression (specs/sparse_lowrank.md §0.1
+// Truncated SVDs and the Hessian-weighted reduced-rank regression (the closed-form low-rank step of 3BASiL, arXiv 2603.01376, and EoRA
 // (RRR)). A rank-r term is stored as L = B A with B [out, r] and A [r, in].
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 #pragma once
-// Uniform scalar quantization grids (specs/quantization.md §0): asymmetric min-max or the GPTQ-repo
+// Uniform scalar quantization grids (as in IST-DASLab/gptq, quant.py): asymmetric min-max or the GPTQ-repo
 // symmetric grid, one grid per row or per (row, group of g input columns), optional MSE clipping
 // search. Values on a grid: w = scale * (code - zero), code in [0, maxq], maxq = 2^bits - 1.
 // Rounding is torch.round (half to even, std::nearbyint semantics).

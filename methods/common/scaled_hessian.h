@@ -1,6 +1,6 @@
 #pragma once
 // The diagonally rescaled Hessian used by the ADMM solvers (ALPS, 3BASiL, ADMM-Q;
-// specs/sparse_lowrank.md §0.1 (SCALE)): s_j = sqrt(H_jj) + eps, Hs = D^-1 H D^-1 (unit diagonal),
+// ALPS, arXiv 2406.07831; mazumder-lab/ALPS): s_j = sqrt(H_jj) + eps, Hs = D^-1 H D^-1 (unit diagonal),
 // variables Z = D W^T [in, out], and one fp64 eigendecomposition of Hs so that (Hs + rho I)^{-1} is
 // cheap to rebuild whenever rho changes.
 

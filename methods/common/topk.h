@@ -1,5 +1,5 @@
 #pragma once
-// Top-k masks and sparsity projections (specs/sparse_lowrank.md §0.1 (P)). Scores: higher = keep.
+// Top-k masks and sparsity projections (the conventions of mazumder-lab/ALPS and mazumder-lab/3BASiL). Scores: higher = keep.
 // All functions take tensors on any device and return a bool mask of the scores' shape there.
 
 #include <cstdint>

@@ -1,6 +1,5 @@
 // GPTQ (Frantar et al., ICLR 2023; IST-DASLab/gptq): quantize one input column at a time and
 // spread its rounding error over the remaining columns with the inverse-Hessian Cholesky factor.
-// specs/quantization.md §3.2.
 
 #include <optional>
 

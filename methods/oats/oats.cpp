@@ -1,5 +1,5 @@
 // OATS (Zhang & Papyan, ICLR 2025; stephenqz/OATS): sparse + low-rank by alternating thresholding
-// of W Dw, where Dw = diag(||X_j||) is Wanda's input scaling. specs/sparse_lowrank.md §4.
+// of W Dw, where Dw = diag(||X_j||) is Wanda's input scaling. Code: stephenqz/OATS.
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-// Round-to-nearest weight quantization on per-(row, group) uniform grids (specs/quantization.md §3.1).
+// Round-to-nearest weight quantization on per-(row, group) uniform grids.
 
 #include "core/run_context.h"
 #include "methods/api/layer_compressor.h"

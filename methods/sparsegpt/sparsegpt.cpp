@@ -1,6 +1,6 @@
 // SparseGPT (Frantar & Alistarh, ICML 2023; IST-DASLab/sparsegpt): prune one input column at a time
 // and spread the pruning error over the remaining columns with the inverse-Hessian Cholesky factor,
-// optionally quantizing the kept weights in the same sweep. specs/sparse_lowrank.md §6.
+// optionally quantizing the kept weights in the same sweep.
 
 #include <optional>
 

@@ -1,5 +1,5 @@
 // Wanda (Sun, Liu, Bair, Kolter, ICLR 2024): prune by |W_ij| * ||X_j||, per output row or N:M,
-// without a weight update. specs/sparse_lowrank.md §7.
+// without a weight update. Code: locuslab/wanda.
 
 #include <fmt/format.h>
 
