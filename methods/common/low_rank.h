@@ -1,6 +1,6 @@
 #pragma once
-// Truncated SVDs and the Hessian-weighted reduced-rank regression (the closed-form low-rank step of 3BASiL, arXiv 2603.01376, and EoRA
-// (RRR)). A rank-r term is stored as L = B A with B [out, r] and A [r, in].
+// Truncated SVDs and the Hessian-weighted reduced-rank regression (RRR: the closed-form low-rank
+// step of 3BASiL, arXiv 2603.01376, and of EoRA). A rank-r term is stored as L = B A with B [out, r] and A [r, in].
 
 #include <cstdint>
 
