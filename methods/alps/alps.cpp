@@ -12,6 +12,7 @@
 #include "methods/common/admm_schedule.h"
 #include "methods/common/hessian.h"
 #include "methods/common/intra_op.h"
+#include "methods/common/nm_projection.h"
 #include "methods/common/scaled_hessian.h"
 #include "methods/common/sparsity_pattern.h"
 #include "methods/common/topk.h"
@@ -112,11 +113,9 @@ class Alps final : public LayerCompressor {
 
  private:
   // Kept entries of a scaled-space matrix Z [in, out]: the global top-k of |Z| (unstructured) or
-  // N of every M consecutive inputs of each output row (N:M, via the mask solver on |Z^T|).
-  at::Tensor support(const at::Tensor& Z, RunContext& ctx) const {
-    if (!spec_.pattern.nm) return topk_mask(Z.abs(), keep_count(Z.numel(), spec_.sparsity));
-    return select_mask(Z.t().abs(), spec_, UnstructuredScope::Layer, ctx).t();
-  }
+  // N of every M consecutive inputs of each output row (N:M: in place for the default topk solver,
+  // through the configured mask solver on |Z^T| otherwise).
+  at::Tensor support(const at::Tensor& Z, RunContext& ctx) const { return scaled_support(Z, spec_, ctx); }
 
   // Conjugate gradient on Hs X = G restricted to the support (one independent system per output
   // column), warm-started at X0. Hs has unit diagonal, so no preconditioner.

@@ -24,10 +24,15 @@ HessianEigen hessian_eigen(const at::Tensor& H) {
 }
 
 LowRankFactors weighted_low_rank(const at::Tensor& R, const HessianEigen& eig, int64_t r) {
+  return weighted_low_rank_with(R, eig, [r](const at::Tensor& M) { return truncated_svd(M, r); });
+}
+
+LowRankFactors weighted_low_rank_with(const at::Tensor& R, const HessianEigen& eig,
+                                      const std::function<TruncatedSvd(const at::Tensor&)>& svd_of) {
   REPRO_ASSERT(R.dim() == 2 && R.size(1) == eig.Q.size(0), "weighted_low_rank: shapes");
   // M = diag(sq) Q^T R^T  [in, out]
   at::Tensor M = at::matmul(eig.Q.t(), R.t()).mul_(eig.sq.unsqueeze(1));
-  TruncatedSvd svd = truncated_svd(M, r);  // M ~ P diag(c) Qv^T
+  TruncatedSvd svd = svd_of(M);  // M ~ P diag(c) Qv^T
   at::Tensor c = svd.S.clamp_min(0).sqrt();
   // A = (Q diag(1/sq) P_r diag(sqrt c))^T [r, in]; B = Qv_r diag(sqrt c) [out, r].
   at::Tensor inv_sq = eig.sq.reciprocal();

@@ -3,6 +3,7 @@
 // step of 3BASiL, arXiv 2603.01376, and of EoRA). A rank-r term is stored as L = B A with B [out, r] and A [r, in].
 
 #include <cstdint>
+#include <functional>
 
 #include <ATen/ATen.h>
 
@@ -38,5 +39,9 @@ HessianEigen hessian_eigen(const at::Tensor& H);
 // argmin over rank-r L of tr((R - L) H (R - L)^T): L^T = H^{-1/2} TruncSVD_r(H^{1/2} R^T), with an
 // exact SVD (the reference uses a randomized one; see the spec). R: [out, in] fp32; r <= min(out, in).
 LowRankFactors weighted_low_rank(const at::Tensor& R, const HessianEigen& eig, int64_t r);
+// The same with the inner truncated SVD of M = diag(sq) Q^T R^T [in, out] taken by `svd` (its rank
+// is the result's rank): see rank_r_svd.h for the warm-started randomized one.
+LowRankFactors weighted_low_rank_with(const at::Tensor& R, const HessianEigen& eig,
+                                      const std::function<TruncatedSvd(const at::Tensor&)>& svd);
 
 }  // namespace repro

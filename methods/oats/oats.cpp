@@ -10,6 +10,7 @@
 #include "methods/api/layer_compressor.h"
 #include "methods/common/intra_op.h"
 #include "methods/common/low_rank.h"
+#include "methods/common/rank_r_svd.h"
 #include "methods/common/sparsity_pattern.h"
 
 namespace repro {
@@ -29,6 +30,7 @@ class Oats final : public LayerCompressor {
       i.params.push_back(param_int("rank", 64, "rank of the low-rank part").at_least(1));
       i.params.push_back(
           param_int("iterations", 80, "alternating iterations (80 in the paper, 40 in the 3BASiL runs)").at_least(1));
+      i.params.push_back(svd_param("exact"));  // the OATS code takes a full SVD every iteration
       return i;
     }();
     return info;
@@ -39,6 +41,7 @@ class Oats final : public LayerCompressor {
     spec_ = sparsity_pattern(params);
     rank_ = params.get_int("rank");
     iterations_ = params.get_int("iterations");
+    svd_mode_ = read_svd_mode(params);
   }
 
   CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
@@ -58,9 +61,10 @@ class Oats final : public LayerCompressor {
 
     at::Tensor Sp = at::zeros_like(Ws), mask;
     TruncatedSvd svd;
+    RankRSvd rank_r(rank_, svd_mode_, ctx.generator("oats"));
     auto progress = ctx.progress("oats " + problem.name, iterations_);
     for (int64_t it = 0; it < iterations_; ++it, progress->advance()) {
-      svd = truncated_svd(Ws - Sp, rank_);
+      svd = rank_r(Ws - Sp);
       at::Tensor Lp = at::matmul(svd.U * svd.S.unsqueeze(0), svd.Vh);
       at::Tensor R = Ws - Lp;
       mask = select_mask(R.abs(), spec_, UnstructuredScope::Row, ctx);
@@ -79,6 +83,7 @@ class Oats final : public LayerCompressor {
   SparsitySpec spec_;
   int64_t rank_ = 64;
   int64_t iterations_ = 80;
+  SvdMode svd_mode_ = SvdMode::Exact;
 };
 
 REPRO_REGISTER_METHOD(LayerCompressor, Oats);
