@@ -29,7 +29,7 @@ class Alps final : public LayerCompressor {
       i.family = LayerCompressor::kFamily;
       i.summary = "ALPS: ADMM pruning in the scaled space with a rho schedule, then a masked CG back-solve";
       i.paper = "Meng, Behdin, Wang, Mazumder, NeurIPS 2024, arXiv 2406.07831";
-      i.version = "1";
+      i.version = "2";  // 2: the in-place N:M projection (ties among equal |Z| break differently)
       i.params = sparsity_params();
       for (ParamSpec p : {
                param_int("max_iter", 300, "maximum ADMM iterations").at_least(0),
