@@ -13,10 +13,6 @@
 namespace repro {
 namespace {
 
-uint64_t pair_key(int64_t a, int64_t b) {
-  return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
-}
-
 bool is_ascii_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 
 bool is_word_byte(unsigned char c) {
@@ -58,7 +54,7 @@ std::optional<int64_t> BpeTokenizer::token_to_id(std::string_view token) const {
   for (const AddedToken& a : added_) {
     if (a.content == token) return a.id;
   }
-  auto it = vocab_.find(std::string(token));
+  auto it = vocab_.find(token);
   if (it == vocab_.end()) return std::nullopt;
   return it->second;
 }
@@ -197,8 +193,7 @@ void BpeTokenizer::bpe_piece(const std::string& piece, std::vector<int64_t>& out
   std::vector<bool> alive(n, true);
   std::priority_queue<Merge, std::vector<Merge>, std::greater<Merge>> queue;
   auto push = [&](size_t pos, size_t right) {
-    auto m = merges_.find(pair_key(ids[pos], ids[right]));
-    if (m != merges_.end()) queue.push({m->second.first, pos, m->second.second});
+    if (const auto* m = merges_.find(ids[pos], ids[right])) queue.push({m->rank, pos, m->merged});
   };
   for (size_t i = 0; i < n; ++i) {
     prev[i] = static_cast<int64_t>(i) - 1;
@@ -210,8 +205,8 @@ void BpeTokenizer::bpe_piece(const std::string& piece, std::vector<int64_t>& out
     queue.pop();
     if (!alive[top.pos] || next[top.pos] < 0) continue;
     const auto right = static_cast<size_t>(next[top.pos]);
-    auto m = merges_.find(pair_key(ids[top.pos], ids[right]));
-    if (m == merges_.end() || m->second.second != top.new_id) continue;  // a stale entry
+    const auto* m = merges_.find(ids[top.pos], ids[right]);
+    if (!m || m->merged != top.new_id) continue;  // a stale entry
     ids[top.pos] = top.new_id;
     alive[right] = false;
     next[top.pos] = next[right];
@@ -265,9 +260,9 @@ std::string BpeTokenizer::decode(const std::vector<int64_t>& ids) const {
     const std::string* token = nullptr;
     if (auto a = added_by_id_.find(id); a != added_by_id_.end()) token = &added_[a->second].content;
     if (!token) {
-      auto it = id_to_token_.find(id);
-      if (it == id_to_token_.end()) continue;  // an id outside the vocabulary decodes to nothing, as in HF
-      token = &it->second;
+      if (id < 0 || static_cast<size_t>(id) >= id_to_token_.size() || !id_to_token_[static_cast<size_t>(id)])
+        continue;  // an id outside the vocabulary decodes to nothing, as in HF
+      token = id_to_token_[static_cast<size_t>(id)];
     }
     if (!byte_level_ || !byte_level::decode(*token, bytes)) bytes += *token;
   }

@@ -29,6 +29,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "models/detail/merge_table.h"
 #include "models/detail/pre_tokenizer.h"
 #include "models/tokenizer.h"
 
@@ -84,11 +85,17 @@ class BpeTokenizer : public Tokenizer {
   void encode_plain(std::string_view text, std::vector<int64_t>& out) const;
   void bpe_piece(const std::string& piece, std::vector<int64_t>& out) const;
 
+  // Heterogeneous lookup: find(std::string_view) without building a std::string.
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
   std::string origin_;
   // Model.
-  std::unordered_map<std::string, int64_t> vocab_;
-  std::unordered_map<int64_t, std::string> id_to_token_;
-  std::unordered_map<uint64_t, std::pair<int32_t, int64_t>> merges_;  // (left id, right id) -> (rank, merged id)
+  std::unordered_map<std::string, int64_t, StringHash, std::equal_to<>> vocab_;
+  std::vector<const std::string*> id_to_token_;  // id -> key in vocab_ (nullptr: no such id)
+  bpe::MergeTable merges_;
   std::optional<int64_t> unk_id_;
   bool fuse_unk_ = false, byte_fallback_ = false, ignore_merges_ = false;
   // Pipeline.

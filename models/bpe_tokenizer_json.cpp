@@ -57,11 +57,16 @@ void BpeTokenizer::parse_json(std::string_view json_text, std::string_view confi
   if (type != "BPE")
     fail(fmt::format("model type '{}' is not supported (supported: BPE)", type.empty() ? "(missing)" : type));
   if (!model.contains("vocab") || !model["vocab"].is_object()) fail("model.vocab is missing or not an object");
-  for (const auto& [token, id] : model["vocab"].items()) {
-    if (!id.is_number_integer() || id.get<int64_t>() < 0)
-      fail(fmt::format("model.vocab['{}'] is not a non-negative integer id", short_text(token)));
-    vocab_[token] = id.get<int64_t>();
-    id_to_token_[id.get<int64_t>()] = token;
+  const json& vocab = model["vocab"];
+  vocab_.reserve(vocab.size());
+  for (auto it = vocab.begin(); it != vocab.end(); ++it) {
+    const json& id = it.value();
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX)
+      fail(fmt::format("model.vocab['{}'] is not a non-negative integer id below 2^31", short_text(it.key())));
+    const auto [pos, inserted] = vocab_.emplace(it.key(), id.get<int64_t>());
+    const auto index = static_cast<size_t>(pos->second);
+    if (index >= id_to_token_.size()) id_to_token_.resize(std::max(index + 1, 2 * id_to_token_.size()), nullptr);
+    id_to_token_[index] = &pos->first;
   }
   if (model.contains("dropout") && !model["dropout"].is_null() &&
       !(model["dropout"].is_number() && model["dropout"].get<double>() == 0.0))
@@ -85,32 +90,35 @@ void BpeTokenizer::parse_json(std::string_view json_text, std::string_view confi
     unk_id_ = it->second;
   }
   if (!model.contains("merges") || !model["merges"].is_array()) fail("model.merges is missing or not an array");
+  merges_.reserve(model["merges"].size());
   int32_t rank = 0;
+  std::string joined;
   for (const json& m : model["merges"]) {
-    std::string a, b;
+    std::string_view a, b;
     if (m.is_string()) {  // "a b"
-      const std::string s = m.get<std::string>();
+      const std::string& s = m.get_ref<const std::string&>();
       const size_t sp = s.find(' ');
       if (sp == std::string::npos || s.find(' ', sp + 1) != std::string::npos)
         fail(fmt::format("merge #{} '{}' is not two tokens separated by one space", rank, short_text(s)));
-      a = s.substr(0, sp), b = s.substr(sp + 1);
+      a = std::string_view(s).substr(0, sp), b = std::string_view(s).substr(sp + 1);
     } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {  // ["a", "b"]
-      a = m[0].get<std::string>(), b = m[1].get<std::string>();
+      a = m[0].get_ref<const std::string&>(), b = m[1].get_ref<const std::string&>();
     } else {
       fail(fmt::format("merge #{} is neither \"a b\" nor [\"a\", \"b\"]", rank));
     }
-    for (const std::string* part : {&a, &b}) {
-      if (!vocab_.count(*part))
+    const auto left = vocab_.find(a), right = vocab_.find(b);
+    for (const auto& [part, it] : {std::pair{a, left}, std::pair{b, right}}) {
+      if (it == vocab_.end())
         fail(fmt::format("merge #{} ('{}', '{}') references token '{}' that is not in the vocab", rank, short_text(a),
-                         short_text(b), short_text(*part)));
+                         short_text(b), short_text(part)));
     }
-    auto merged = vocab_.find(a + b);
+    joined.assign(a).append(b);
+    const auto merged = vocab_.find(joined);
     if (merged == vocab_.end())
       fail(fmt::format("merge #{} ('{}', '{}'): the merged token '{}' is not in the vocab", rank, short_text(a),
-                       short_text(b), short_text(a + b)));
-    const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(vocab_[a])) << 32) |
-                         static_cast<uint32_t>(vocab_[b]);
-    merges_[key] = {rank, merged->second};  // a repeated pair keeps its last rank, as in HF
+                       short_text(b), short_text(joined)));
+    merges_.set(static_cast<int32_t>(left->second), static_cast<int32_t>(right->second),
+                {rank, static_cast<int32_t>(merged->second)});  // a repeated pair keeps its last rank, as in HF
     ++rank;
   }
 
@@ -264,7 +272,9 @@ void BpeTokenizer::parse_json(std::string_view json_text, std::string_view confi
   if (!template_prefix_.empty()) bos_id_ = template_prefix_.front();
 
   vocab_size_ = 0;
-  for (const auto& [id, token] : id_to_token_) vocab_size_ = std::max(vocab_size_, id + 1);
+  for (size_t id = 0; id < id_to_token_.size(); ++id) {
+    if (id_to_token_[id]) vocab_size_ = static_cast<int64_t>(id) + 1;
+  }
   for (const AddedToken& a : added_) vocab_size_ = std::max(vocab_size_, a.id + 1);
 }
 
