@@ -59,10 +59,6 @@ const repro::Tokenizer* tokenizer(const std::string& dir) {
 const std::set<std::string> kPendingTokenizers = {"llama2", "gemma3", "llama2-metaspace", "llama2-metaspace-split",
                                                   "llama2-added"};
 const std::set<std::string> kPendingTexts = {
-    "unicode15/kaktovik-numerals",
-    "unicode16/new-digits",
-    "unicode16/letter-digit-runs",  // Unicode 14 tables
-    "nfc/marks-after-10",           // HF's NFC data is older
     "added/both",
     "added/normalized-nfc",  // Unicode whitespace for lstrip/rstrip, normalized added-token content
 };
