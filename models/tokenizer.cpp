@@ -34,27 +34,21 @@ std::optional<bool> add_bos_token(const fs::path& dir) {
   return std::nullopt;
 }
 
-// True when tokenizer.json describes a byte-level pipeline (a ByteLevel pre-tokenizer); HF ships a
-// SentencePiece-style tokenizer.json (Metaspace, byte fallback) next to tokenizer.model for
-// Llama-2 and Mistral, and that one is served from tokenizer.model instead.
-bool is_byte_level(const fs::path& tokenizer_json) {
-  std::ifstream in(tokenizer_json, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
-  if (text.find("\"ByteLevel\"") != std::string::npos) return true;
-  // Malformed JSON goes to the BPE parser too, which reports it.
-  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  return j.is_discarded() || !j.is_object();
-}
-
 }  // namespace
 
 std::unique_ptr<Tokenizer> Tokenizer::load(const fs::path& model_dir) {
   const fs::path json_path = model_dir / "tokenizer.json";
   const fs::path model_path = model_dir / "tokenizer.model";
   const bool has_json = fs::exists(json_path), has_model = fs::exists(model_path);
-  if (has_json && (!has_model || is_byte_level(json_path))) return BpeTokenizer::load(json_path);
+  // tokenizer.json first, as transformers' AutoTokenizer does (its fast tokenizer); tokenizer.model
+  // serves when there is no tokenizer.json or it has parts BpeTokenizer does not run.
+  if (has_json) {
+    try {
+      return BpeTokenizer::load(json_path);
+    } catch (const DataError&) {
+      if (!has_model) throw;
+    }
+  }
   if (has_model) return SentencePieceTokenizer::load(model_path, add_bos_token(model_dir));
   throw DataError(fmt::format("{}: no tokenizer.json or tokenizer.model", model_dir.string()));
 }

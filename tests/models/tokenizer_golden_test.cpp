@@ -9,7 +9,6 @@
 #include <chrono>
 #include <fstream>
 #include <map>
-#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -55,14 +54,6 @@ const repro::Tokenizer* tokenizer(const std::string& dir) {
   return slot.get();
 }
 
-// Pipelines and texts not handled yet; each later change removes its entries.
-const std::set<std::string> kPendingTokenizers = {"llama2", "gemma3", "llama2-metaspace", "llama2-metaspace-split",
-                                                  "llama2-added"};
-const std::set<std::string> kPendingTexts = {
-    "added/both",
-    "added/normalized-nfc",  // Unicode whitespace for lstrip/rstrip, normalized added-token content
-};
-
 std::string show(const std::vector<int64_t>& ids) {
   std::ostringstream s;
   s << "[";
@@ -86,24 +77,16 @@ TEST_CASE("token ids match Hugging Face tokenizers on the golden texts", "[model
     const json golden =
         json::parse(repro::test::read_text(golden_root() / "golden" / entry.at("golden").get<std::string>()));
     INFO("tokenizer " << name << " (" << entry.at("dir").get<std::string>() << ")");
-    if (kPendingTokenizers.count(name)) {
-      WARN(name << ": not supported yet, skipped");
-      continue;
-    }
     const repro::Tokenizer* tok = tokenizer(entry.at("dir").get<std::string>());
     if (!tok) continue;
     const auto& ids = golden.at("ids");
     const auto& ids_special = golden.at("ids_special");
     const auto& decoded = golden.at("decoded");
     REQUIRE(ids.size() == texts.size());
-    int same = 0, same_special = 0, same_decoded = 0, pending = 0;
+    int same = 0, same_special = 0, same_decoded = 0;
     for (size_t i = 0; i < texts.size(); ++i) {
       const std::string text = texts[i].at("text").get<std::string>();
       const std::string label = texts[i].at("name").get<std::string>();
-      if (kPendingTexts.count(label)) {
-        ++pending;
-        continue;
-      }
       const auto want = ids[i].get<std::vector<int64_t>>();
       const auto want_special = ids_special[i].get<std::vector<int64_t>>();
       const auto got = tok->encode(text, false);
@@ -118,7 +101,7 @@ TEST_CASE("token ids match Hugging Face tokenizers on the golden texts", "[model
       if (got_decoded != decoded[i].get<std::string>())
         FAIL_CHECK(label << ": decode gives '" << got_decoded << "', HF '" << decoded[i].get<std::string>() << "'");
     }
-    const int n = static_cast<int>(texts.size()) - pending;
+    const int n = static_cast<int>(texts.size());
     INFO(name << ": " << same << "/" << n << " texts, " << same_special << "/" << n << " with special tokens, "
               << same_decoded << "/" << n << " decoded");
     CHECK(same + same_special + same_decoded == 3 * n);
@@ -145,7 +128,7 @@ TEST_CASE("token ids match Hugging Face tokenizers on the embedded test split", 
   }
   for (const json& entry : index.at("tokenizers")) {
     const std::string name = entry.at("name").get<std::string>();
-    if (!entry.contains("split") || kPendingTokenizers.count(name)) continue;
+    if (!entry.contains("split")) continue;
     INFO("tokenizer " << name);
     const json golden =
         json::parse(repro::test::read_text(golden_root() / "golden" / entry.at("split").get<std::string>()));
