@@ -117,7 +117,50 @@ std::vector<std::string> BpeTokenizer::pre_tokenize(std::string_view text) const
 }
 
 void BpeTokenizer::encode_plain(std::string_view text, bool at_start, std::vector<int64_t>& out) const {
-  for (const Piece& piece : pre_tokenize_pieces(std::string(text), at_start)) bpe_piece(piece.text, out);
+  for (const Piece& piece : pre_tokenize_pieces(std::string(text), at_start)) {
+    if (word_start_.empty()) {
+      bpe_piece(piece.text, out);
+      continue;
+    }
+    // Cut before each "▁" whose previous character is a vocab token no token joins to a "▁".
+    const std::string& t = piece.text;
+    size_t begin = 0;
+    for (size_t hit = t.find(word_start_, 1); hit != std::string::npos; hit = t.find(word_start_, hit + 1)) {
+      size_t prev = hit - 1;
+      while (prev > begin && (static_cast<unsigned char>(t[prev]) & 0xC0) == 0x80) --prev;
+      const std::string_view before(t.data() + prev, hit - prev);
+      const auto it = joins_word_start_.find(before);
+      if (prev < begin || it == joins_word_start_.end() || it->second) continue;
+      bpe_piece(t.substr(begin, hit - begin), out);
+      begin = hit;
+    }
+    bpe_piece(begin == 0 ? t : t.substr(begin), out);
+  }
+}
+
+// The cut points of encode_plain. A symbol of BPE is always a vocab token (or a byte / unk
+// symbol for a character missing from the vocab), so no merge spans "x▁" when x is itself a
+// token and no token contains "x▁". Merges on one side of a cut never touch the other side, so
+// their order between the sides (HF's one queue) does not matter.
+void BpeTokenizer::find_word_starts() {
+  word_start_.clear();
+  joins_word_start_.clear();
+  const std::string meta = "\xE2\x96\x81";  // U+2581
+  for (const PreStep& s : pre_steps_) {
+    if (s.kind == PreStep::kByteLevel) return;
+  }
+  if (!vocab_.count(meta)) return;
+  for (const auto& [token, id] : vocab_) {
+    if (unicode::decode_utf8(token).size() == 1) joins_word_start_.emplace(token, false);
+  }
+  for (const auto& [token, id] : vocab_) {
+    for (size_t hit = token.find(meta, 1); hit != std::string::npos; hit = token.find(meta, hit + 1)) {
+      size_t prev = hit - 1;
+      while (prev > 0 && (static_cast<unsigned char>(token[prev]) & 0xC0) == 0x80) --prev;
+      joins_word_start_[token.substr(prev, hit - prev)] = true;  // "▁▁" too: runs of spaces stay whole
+    }
+  }
+  word_start_ = meta;
 }
 
 // BPE of one pre-tokenized piece. Merges apply in order of (rank, position), the order of HF's

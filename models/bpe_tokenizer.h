@@ -101,6 +101,7 @@ class BpeTokenizer : public Tokenizer {
   [[noreturn]] void fail_unsupported(const std::string& what) const;
 
   std::vector<Piece> pre_tokenize_pieces(std::string text, bool at_start) const;
+  void find_word_starts();
   void encode_plain(std::string_view text, bool at_start, std::vector<int64_t>& out) const;
   void bpe_piece(const std::string& piece, std::vector<int64_t>& out) const;
 
@@ -111,6 +112,11 @@ class BpeTokenizer : public Tokenizer {
   bpe::MergeTable merges_;
   std::optional<int64_t> unk_id_;
   bool fuse_unk_ = false, byte_fallback_ = false, ignore_merges_ = false;
+  // SentencePiece-style pipelines hand BPE whole texts as one piece (no pre-tokenizer). When no
+  // token can span "x▁" for a character x, BPE never merges across that point, so the piece is
+  // cut there first (same ids, much faster): word_start_ is "▁" then, and these x are listed.
+  std::string word_start_;
+  std::unordered_map<std::string, bool, StringHash, std::equal_to<>> joins_word_start_;
   int64_t byte_ids_[256];  // byte_fallback: the id of "<0xXX>" for each byte, -1 if none
   // Pipeline.
   std::vector<AddedToken> added_;

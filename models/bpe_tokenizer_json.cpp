@@ -367,6 +367,7 @@ void BpeTokenizer::parse_json(std::string_view json_text, std::string_view confi
     if (id_to_token_[id]) vocab_size_ = static_cast<int64_t>(id) + 1;
   }
   for (const AddedToken& a : added_) vocab_size_ = std::max(vocab_size_, a.id + 1);
+  find_word_starts();
 }
 
 }  // namespace repro

@@ -198,6 +198,17 @@ TEST_CASE("SentencePiece-style tokenizer.json: Prepend/Replace, byte fallback, u
                            "b") == Ids{262, 0, 261});
 }
 
+TEST_CASE("a whole text is cut before word starts only where no token joins across", "[models][bpe]") {
+  // With "b▁" in the vocab and its merge ranked first, BPE joins "b" to the next word's "▁":
+  // "▁ab▁ab" -> "b ▁" at 2, "▁ a" at 0, then "a b" at 4 -> ▁a, b▁, ab. Cutting before the second
+  // "▁" (what encode does when no token spans "b▁") would give ▁ab, ▁ab instead.
+  json j = sp_json();
+  j["model"]["vocab"]["b" + kMeta] = 265;
+  j["model"]["merges"].insert(j["model"]["merges"].begin(), "b " + kMeta);
+  CHECK(make_sp(j)->encode("ab ab") == Ids{262, 265, 263});
+  CHECK(make_sp(sp_json())->encode("ab ab ab") == Ids{264, 264, 264});
+}
+
 TEST_CASE("Metaspace pre-tokenizer: prepend_scheme first / always, split", "[models][bpe]") {
   json j = sp_json();
   j["normalizer"] = nullptr;
