@@ -1,5 +1,7 @@
 # ReproBench — the commands a user needs. Everything builds into $(BUILD) with CMake + Ninja.
-#   make setup                          install system packages (Debian) and build the embedded corpus
+#   make setup                          install system packages (Debian), build the embedded corpus and
+#                                       fetch the tokenizer goldens (make golden)
+#   make golden                         fetch real tokenizer.json files + Hugging Face's ids for the tests
 #   make                                build (Release)
 #   make test                           build and run the tests (no GPU, no network)
 #   make reproduce TABLE=<paper>/<table> [ARGS="--rows 'SparseGPT*' --force"]
@@ -16,7 +18,7 @@ ARGS ?=
 BENCH ?= solvers model_throughput
 REPRO = $(BUILD)/apps/repro/repro
 
-.PHONY: all setup check-fresh corpus configure build test reproduce report bench format clean
+.PHONY: all setup check-fresh corpus golden configure build test reproduce report bench format clean
 
 all: build
 
@@ -28,6 +30,9 @@ check-fresh:
 
 corpus:
 	scripts/build-corpus.sh
+
+golden:
+	scripts/golden/fetch_tokenizers.sh
 
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS)

@@ -78,8 +78,8 @@ McRequest mc_request_from_json(const std::string& task, std::string_view json_ob
 // trailing whitespace of the context moves to the continuation; the pair is encoded whole and the
 // continuation's ids are those after the context's own encoding. An empty context becomes the
 // BOS id (else EOS) and the continuation is encoded alone, without BOS. `add_bos`: lm-eval up to
-// 0.4.8 encodes without special tokens for causal models (unless add_bos_token=True); 0.4.9.x uses
-// the tokenizer's default (LLaMA: BOS).
+// 0.4.9.1 encodes without special tokens for causal models (unless add_bos_token=True); 0.4.9.2 and
+// later use the tokenizer's default (Llama: BOS). datasets/README.md lists what was checked.
 std::pair<std::vector<int64_t>, std::vector<int64_t>> encode_mc_pair(const Tokenizer& tokenizer,
                                                                      std::string_view context,
                                                                      std::string_view continuation, bool add_bos);

@@ -1,4 +1,4 @@
-// Byte-level BPE encoding and decoding. Parsing of tokenizer.json lives in bpe_tokenizer_json.cpp.
+// tokenizer.json BPE: encoding and decoding. Parsing lives in bpe_tokenizer_json.cpp.
 #include "models/bpe_tokenizer.h"
 
 #include <array>
@@ -13,14 +13,13 @@
 namespace repro {
 namespace {
 
-uint64_t pair_key(int64_t a, int64_t b) {
-  return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
-}
-
-bool is_ascii_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
-
-bool is_word_byte(unsigned char c) {
-  return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '_' || c >= 0x80;
+// Non-overlapping occurrences of `from` in `s` (leftmost first) replaced by `to`.
+std::string replace_all(std::string_view s, std::string_view from, std::string_view to) {
+  std::string out;
+  size_t pos = 0;
+  for (size_t hit; (hit = s.find(from, pos)) != std::string_view::npos; pos = hit + from.size())
+    out.append(s.substr(pos, hit - pos)).append(to);
+  return out.append(s.substr(pos));
 }
 
 std::string read_file_text(const std::filesystem::path& path) {
@@ -54,75 +53,56 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::load(const std::filesystem::path& to
 
 void BpeTokenizer::fail(const std::string& what) const { throw DataError(origin_ + ": " + what); }
 
+void BpeTokenizer::fail_unsupported(const std::string& what) const {
+  fail(what + " (with a tokenizer.model beside it, Tokenizer::load uses that instead)");
+}
+
 std::optional<int64_t> BpeTokenizer::token_to_id(std::string_view token) const {
-  for (const AddedToken& a : added_) {
+  for (const AddedToken& a : added_) {  // few, except for Gemma's 6k; not on a hot path
     if (a.content == token) return a.id;
   }
-  auto it = vocab_.find(std::string(token));
+  auto it = vocab_.find(token);
   if (it == vocab_.end()) return std::nullopt;
   return it->second;
 }
 
 int64_t BpeTokenizer::vocab_size() const { return vocab_size_; }
 
-// Cuts `text` at added tokens (leftmost-longest among those of this pass), applying lstrip /
-// rstrip / single_word as HF does (ASCII whitespace and word characters).
-std::vector<BpeTokenizer::Segment> BpeTokenizer::split_added(std::string_view text, bool normalized_pass) const {
-  std::vector<Segment> out;
-  const auto& by_byte = added_by_first_byte_[normalized_pass ? 1 : 0];
-  size_t seg_start = 0;
-  for (size_t pos = 0; pos < text.size();) {
-    const AddedToken* hit = nullptr;
-    if (!by_byte.empty()) {
-      for (size_t idx : by_byte[static_cast<unsigned char>(text[pos])]) {
-        const AddedToken& tok = added_[idx];
-        if (text.substr(pos, tok.content.size()) != tok.content) continue;
-        if (tok.single_word) {
-          const size_t end = pos + tok.content.size();
-          const bool left_ok = pos == 0 || !is_word_byte(static_cast<unsigned char>(text[pos - 1]));
-          const bool right_ok = end == text.size() || !is_word_byte(static_cast<unsigned char>(text[end]));
-          if (!left_ok || !right_ok) continue;
-        }
-        hit = &tok;
-        break;
-      }
-    }
-    if (!hit) {
-      ++pos;
-      continue;
-    }
-    size_t start = pos, end = pos + hit->content.size();
-    if (hit->lstrip) {
-      while (start > seg_start && is_ascii_space(text[start - 1])) --start;
-    }
-    if (hit->rstrip) {
-      while (end < text.size() && is_ascii_space(text[end])) ++end;
-    }
-    if (start > seg_start) out.push_back({text.substr(seg_start, start - seg_start), nullptr});
-    out.push_back({text.substr(start, end - start), hit});
-    seg_start = pos = end;
-  }
-  if (seg_start < text.size()) out.push_back({text.substr(seg_start), nullptr});
-  return out;
-}
-
-std::vector<std::string> BpeTokenizer::pre_tokenize(std::string_view text) const {
-  std::vector<std::string> pieces{std::string(text)};
+// HF's PreTokenizedString::split per step: each piece is split again, empty pieces dropped.
+std::vector<BpeTokenizer::Piece> BpeTokenizer::pre_tokenize_pieces(std::string text, bool at_start) const {
+  std::vector<Piece> pieces;
+  if (!text.empty()) pieces.push_back({std::move(text), at_start});
   for (const PreStep& step : pre_steps_) {
-    std::vector<std::string> next;
-    for (std::string& piece : pieces) {
-      if (step.kind == PreStep::kByteLevel && step.add_prefix_space && (piece.empty() || piece[0] != ' '))
-        piece.insert(piece.begin(), ' ');
-      std::vector<std::string> parts;
-      if (step.kind == PreStep::kSplit || step.use_regex) {
-        const auto pattern = step.kind == PreStep::kSplit ? step.pattern : bpe::SplitPattern::kGpt2;
-        for (auto [b, e] : bpe::split_pieces(piece, pattern)) parts.push_back(piece.substr(b, e - b));
-      } else {
-        parts.push_back(std::move(piece));
+    std::vector<Piece> next;
+    for (Piece& piece : pieces) {
+      std::string& t = piece.text;
+      std::vector<std::pair<size_t, size_t>> spans;
+      switch (step.kind) {
+        case PreStep::kSplitRegex:
+          spans = bpe::split_pieces(t, step.pattern);
+          break;
+        case PreStep::kSplitLiteral:
+          spans = bpe::split_literal(t, step.literal, step.behavior);
+          break;
+        case PreStep::kByteLevel:
+          if (step.add_prefix_space && t[0] != ' ') t.insert(t.begin(), ' ');
+          spans = step.use_regex ? bpe::split_pieces(t, bpe::SplitPattern::kGpt2)
+                                 : std::vector<std::pair<size_t, size_t>>{{0, t.size()}};
+          break;
+        case PreStep::kMetaspace:
+          t = replace_all(t, " ", step.literal);
+          if (t.compare(0, step.literal.size(), step.literal) != 0 &&
+              (step.prepend == PreStep::kAlways || (step.prepend == PreStep::kFirst && piece.at_start)))
+            t.insert(0, step.literal);
+          spans = step.split ? bpe::split_literal(t, step.literal, bpe::SplitBehavior::kMergedWithNext)
+                             : std::vector<std::pair<size_t, size_t>>{{0, t.size()}};
+          break;
       }
-      for (std::string& part : parts) {
-        if (part.empty()) continue;
-        next.push_back(step.kind == PreStep::kByteLevel ? byte_level::encode(part) : std::move(part));
+      for (auto [b, e] : spans) {
+        if (b == e) continue;
+        std::string part = t.substr(b, e - b);
+        if (step.kind == PreStep::kByteLevel) part = byte_level::encode(part);
+        next.push_back({std::move(part), piece.at_start && b == 0});
       }
     }
     pieces = std::move(next);
@@ -130,8 +110,57 @@ std::vector<std::string> BpeTokenizer::pre_tokenize(std::string_view text) const
   return pieces;
 }
 
-void BpeTokenizer::encode_plain(std::string_view text, std::vector<int64_t>& out) const {
-  for (const std::string& piece : pre_tokenize(text)) bpe_piece(piece, out);
+std::vector<std::string> BpeTokenizer::pre_tokenize(std::string_view text) const {
+  std::vector<std::string> out;
+  for (Piece& p : pre_tokenize_pieces(bpe::normalize(normalizer_, text), true)) out.push_back(std::move(p.text));
+  return out;
+}
+
+void BpeTokenizer::encode_plain(std::string_view text, bool at_start, std::vector<int64_t>& out) const {
+  for (const Piece& piece : pre_tokenize_pieces(std::string(text), at_start)) {
+    if (word_start_.empty()) {
+      bpe_piece(piece.text, out);
+      continue;
+    }
+    // Cut before each "▁" whose previous character is a vocab token no token joins to a "▁".
+    const std::string& t = piece.text;
+    size_t begin = 0;
+    for (size_t hit = t.find(word_start_, 1); hit != std::string::npos; hit = t.find(word_start_, hit + 1)) {
+      size_t prev = hit - 1;
+      while (prev > begin && (static_cast<unsigned char>(t[prev]) & 0xC0) == 0x80) --prev;
+      const std::string_view before(t.data() + prev, hit - prev);
+      const auto it = joins_word_start_.find(before);
+      if (prev < begin || it == joins_word_start_.end() || it->second) continue;
+      bpe_piece(t.substr(begin, hit - begin), out);
+      begin = hit;
+    }
+    bpe_piece(begin == 0 ? t : t.substr(begin), out);
+  }
+}
+
+// The cut points of encode_plain. A symbol of BPE is always a vocab token (or a byte / unk
+// symbol for a character missing from the vocab), so no merge spans "x▁" when x is itself a
+// token and no token contains "x▁". Merges on one side of a cut never touch the other side, so
+// their order between the sides (HF's one queue) does not matter.
+void BpeTokenizer::find_word_starts() {
+  word_start_.clear();
+  joins_word_start_.clear();
+  const std::string meta = "\xE2\x96\x81";  // U+2581
+  for (const PreStep& s : pre_steps_) {
+    if (s.kind == PreStep::kByteLevel) return;
+  }
+  if (!vocab_.count(meta)) return;
+  for (const auto& [token, id] : vocab_) {
+    if (unicode::decode_utf8(token).size() == 1) joins_word_start_.emplace(token, false);
+  }
+  for (const auto& [token, id] : vocab_) {
+    for (size_t hit = token.find(meta, 1); hit != std::string::npos; hit = token.find(meta, hit + 1)) {
+      size_t prev = hit - 1;
+      while (prev > 0 && (static_cast<unsigned char>(token[prev]) & 0xC0) == 0x80) --prev;
+      joins_word_start_[token.substr(prev, hit - prev)] = true;  // "▁▁" too: runs of spaces stay whole
+    }
+  }
+  word_start_ = meta;
 }
 
 // BPE of one pre-tokenized piece. Merges apply in order of (rank, position), the order of HF's
@@ -158,24 +187,20 @@ void BpeTokenizer::bpe_piece(const std::string& piece, std::vector<int64_t>& out
   // Initial symbols: one per character (byte-fallback tokens or unk for unknown characters).
   std::vector<int64_t> ids;
   bool last_unk = false;
+  const std::string_view text(piece);
   for (const unicode::Char& ch : unicode::decode_utf8(piece)) {
-    auto it = vocab_.find(piece.substr(ch.begin, ch.len));
+    auto it = vocab_.find(text.substr(ch.begin, ch.len));
     if (it != vocab_.end()) {
       ids.push_back(it->second);
       last_unk = false;
       continue;
     }
     if (byte_fallback_) {
-      std::vector<int64_t> bytes;
-      for (uint32_t k = 0; k < ch.len; ++k) {
-        static const char* kHex = "0123456789ABCDEF";
-        const auto b = static_cast<unsigned char>(piece[ch.begin + k]);
-        auto bt = vocab_.find(std::string("<0x") + kHex[b >> 4] + kHex[b & 15] + ">");
-        if (bt == vocab_.end()) break;
-        bytes.push_back(bt->second);
-      }
-      if (bytes.size() == ch.len) {
-        ids.insert(ids.end(), bytes.begin(), bytes.end());
+      bool all = true;
+      for (uint32_t k = 0; k < ch.len; ++k)
+        all = all && byte_ids_[static_cast<unsigned char>(piece[ch.begin + k])] >= 0;
+      if (all) {
+        for (uint32_t k = 0; k < ch.len; ++k) ids.push_back(byte_ids_[static_cast<unsigned char>(piece[ch.begin + k])]);
         last_unk = false;
         continue;
       }
@@ -186,38 +211,38 @@ void BpeTokenizer::bpe_piece(const std::string& piece, std::vector<int64_t>& out
     }
   }
 
-  struct Merge {
-    int32_t rank;
-    size_t pos;
-    int64_t new_id;
-    bool operator>(const Merge& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
-  };
+  // The queue holds (rank << 32 | position of the left symbol): smallest rank first, then
+  // leftmost, as HF's BinaryHeap of Merge orders them (models/bpe/word.rs). A rank names one
+  // pair, so an entry whose pair has changed since is recognized by the rank alone. Compact
+  // entries matter: a SentencePiece-style text without pre-tokenizer is one piece of ~10^6 symbols.
   const size_t n = ids.size();
-  std::vector<int64_t> prev(n), next(n);
+  if (n > static_cast<size_t>(INT32_MAX)) throw DataError(origin_ + ": a piece of text over 2^31 characters");
+  std::vector<int32_t> prev(n), next(n);
   std::vector<bool> alive(n, true);
-  std::priority_queue<Merge, std::vector<Merge>, std::greater<Merge>> queue;
+  std::priority_queue<uint64_t, std::vector<uint64_t>, std::greater<uint64_t>> queue;
   auto push = [&](size_t pos, size_t right) {
-    auto m = merges_.find(pair_key(ids[pos], ids[right]));
-    if (m != merges_.end()) queue.push({m->second.first, pos, m->second.second});
+    if (const auto* m = merges_.find(ids[pos], ids[right]))
+      queue.push((static_cast<uint64_t>(static_cast<uint32_t>(m->rank)) << 32) | pos);
   };
   for (size_t i = 0; i < n; ++i) {
-    prev[i] = static_cast<int64_t>(i) - 1;
-    next[i] = i + 1 < n ? static_cast<int64_t>(i + 1) : -1;
+    prev[i] = static_cast<int32_t>(i) - 1;
+    next[i] = i + 1 < n ? static_cast<int32_t>(i + 1) : -1;
     if (i + 1 < n) push(i, i + 1);
   }
   while (!queue.empty()) {
-    const Merge top = queue.top();
+    const uint64_t top = queue.top();
     queue.pop();
-    if (!alive[top.pos] || next[top.pos] < 0) continue;
-    const auto right = static_cast<size_t>(next[top.pos]);
-    auto m = merges_.find(pair_key(ids[top.pos], ids[right]));
-    if (m == merges_.end() || m->second.second != top.new_id) continue;  // a stale entry
-    ids[top.pos] = top.new_id;
+    const auto pos = static_cast<size_t>(top & 0xFFFFFFFFu);
+    if (!alive[pos] || next[pos] < 0) continue;
+    const auto right = static_cast<size_t>(next[pos]);
+    const auto* m = merges_.find(ids[pos], ids[right]);
+    if (!m || static_cast<uint32_t>(m->rank) != (top >> 32)) continue;  // a stale entry
+    ids[pos] = m->merged;
     alive[right] = false;
-    next[top.pos] = next[right];
-    if (next[right] >= 0) prev[static_cast<size_t>(next[right])] = static_cast<int64_t>(top.pos);
-    if (prev[top.pos] >= 0) push(static_cast<size_t>(prev[top.pos]), top.pos);
-    if (next[top.pos] >= 0) push(top.pos, static_cast<size_t>(next[top.pos]));
+    next[pos] = next[right];
+    if (next[right] >= 0) prev[static_cast<size_t>(next[right])] = static_cast<int32_t>(pos);
+    if (prev[pos] >= 0) push(static_cast<size_t>(prev[pos]), pos);
+    if (next[pos] >= 0) push(pos, static_cast<size_t>(next[pos]));
   }
   std::vector<int64_t> result;
   for (size_t i = 0; i < n; ++i) {
@@ -241,17 +266,18 @@ std::vector<int64_t> BpeTokenizer::encode(std::string_view text, bool add_bos) c
       out.push_back(*bos_id_);
     }
   }
-  for (const Segment& raw : split_added(text, false)) {
+  for (const auto& raw : raw_matcher_.split(text)) {
     if (raw.token) {
       out.push_back(raw.token->id);
       continue;
     }
-    const std::string normalized = nfc_ ? unicode::nfc(raw.text) : std::string(raw.text);
-    for (const Segment& seg : split_added(normalized, true)) {
+    const std::string normalized = bpe::normalize(normalizer_, text.substr(raw.begin, raw.end - raw.begin));
+    for (const auto& seg : normalized_matcher_.split(normalized)) {
       if (seg.token) {
         out.push_back(seg.token->id);
       } else {
-        encode_plain(seg.text, out);
+        encode_plain(std::string_view(normalized).substr(seg.begin, seg.end - seg.begin),
+                     raw.begin == 0 && seg.begin == 0, out);
       }
     }
   }
@@ -260,18 +286,16 @@ std::vector<int64_t> BpeTokenizer::encode(std::string_view text, bool add_bos) c
 }
 
 std::string BpeTokenizer::decode(const std::vector<int64_t>& ids) const {
-  std::string bytes;
+  std::vector<std::string> tokens;
+  tokens.reserve(ids.size());
   for (int64_t id : ids) {
-    const std::string* token = nullptr;
-    if (auto a = added_by_id_.find(id); a != added_by_id_.end()) token = &added_[a->second].content;
-    if (!token) {
-      auto it = id_to_token_.find(id);
-      if (it == id_to_token_.end()) continue;  // an id outside the vocabulary decodes to nothing, as in HF
-      token = &it->second;
-    }
-    if (!byte_level_ || !byte_level::decode(*token, bytes)) bytes += *token;
+    if (auto a = added_by_id_.find(id); a != added_by_id_.end()) {
+      tokens.push_back(added_decoded_[a->second]);
+    } else if (id >= 0 && static_cast<size_t>(id) < id_to_token_.size() && id_to_token_[static_cast<size_t>(id)]) {
+      tokens.push_back(*id_to_token_[static_cast<size_t>(id)]);
+    }  // an id outside the vocabulary decodes to nothing, as in HF
   }
-  return unicode::utf8_lossy(bytes);
+  return bpe::decode_tokens(decoder_, std::move(tokens));
 }
 
 }  // namespace repro

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "models/bpe_tokenizer.h"
+#include "models/unicode.h"
 
 namespace repro {
 namespace {
@@ -55,28 +56,65 @@ void BpeTokenizer::parse_json(std::string_view json_text, std::string_view confi
   std::string type = type_of(model);
   if (type.empty() && model.contains("merges")) type = "BPE";  // old files omit the type
   if (type != "BPE")
-    fail(fmt::format("model type '{}' is not supported (supported: BPE)", type.empty() ? "(missing)" : type));
+    fail_unsupported(fmt::format("model type '{}' is not supported (supported: BPE)", type.empty() ? "(missing)" : type));
   if (!model.contains("vocab") || !model["vocab"].is_object()) fail("model.vocab is missing or not an object");
-  for (const auto& [token, id] : model["vocab"].items()) {
-    if (!id.is_number_integer() || id.get<int64_t>() < 0)
-      fail(fmt::format("model.vocab['{}'] is not a non-negative integer id", short_text(token)));
-    vocab_[token] = id.get<int64_t>();
-    id_to_token_[id.get<int64_t>()] = token;
+  const json& vocab = model["vocab"];
+  vocab_.reserve(vocab.size());
+  for (auto it = vocab.begin(); it != vocab.end(); ++it) {
+    const json& id = it.value();
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX)
+      fail(fmt::format("model.vocab['{}'] is not a non-negative integer id below 2^31", short_text(it.key())));
+    const auto [pos, inserted] = vocab_.emplace(it.key(), id.get<int64_t>());
+    const auto index = static_cast<size_t>(pos->second);
+    if (index >= id_to_token_.size()) id_to_token_.resize(std::max(index + 1, 2 * id_to_token_.size()), nullptr);
+    id_to_token_[index] = &pos->first;
   }
   if (model.contains("dropout") && !model["dropout"].is_null() &&
       !(model["dropout"].is_number() && model["dropout"].get<double>() == 0.0))
-    fail("model.dropout is set: BPE dropout is not supported");
+    fail_unsupported("model.dropout is set: BPE dropout is not supported");
   for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
     if (model.contains(key) && !model[key].is_null() && !(model[key].is_string() && model[key].get<std::string>().empty()))
-      fail(fmt::format("model.{} is not supported", key));
+      fail_unsupported(fmt::format("model.{} is not supported", key));
   }
   auto flag = [&](const json& obj, const char* key, bool dflt) {
     if (!obj.contains(key) || obj[key].is_null()) return dflt;
     if (!obj[key].is_boolean()) fail(fmt::format("'{}' is not a boolean", key));
     return obj[key].get<bool>();
   };
+  // A {"String": ...} pattern (Replace, Split); regexes only where named patterns are known.
+  auto literal_pattern = [&](const json& obj, const std::string& what) {
+    const json& pat = obj.contains("pattern") ? obj["pattern"] : json();
+    if (pat.is_object() && pat.contains("String") && pat["String"].is_string() &&
+        !pat["String"].get<std::string>().empty())
+      return pat["String"].get<std::string>();
+    if (pat.is_object() && pat.contains("Regex"))
+      fail_unsupported(fmt::format("{}: regex patterns are not supported (only {{\"String\": ...}})", what));
+    fail(fmt::format("{}: 'pattern' is not {{\"String\": <non-empty text>}}", what));
+  };
+  // Metaspace (pre-tokenizer and decoder): the replacement character and when it is prepended.
+  // Files older than prepend_scheme say add_prefix_space (false: never).
+  auto metaspace_replacement = [&](const json& obj) {
+    if (!obj.contains("replacement") || !obj["replacement"].is_string() ||
+        unicode::decode_utf8(obj["replacement"].get<std::string>()).size() != 1)
+      fail("Metaspace: 'replacement' must be one character");
+    return obj["replacement"].get<std::string>();
+  };
+  auto metaspace_prepend = [&](const json& obj) {
+    if (obj.contains("prepend_scheme") && !obj["prepend_scheme"].is_null()) {
+      const std::string scheme = obj["prepend_scheme"].is_string() ? obj["prepend_scheme"].get<std::string>() : "";
+      if (scheme == "always") return PreStep::kAlways;
+      if (scheme == "first") return PreStep::kFirst;
+      if (scheme == "never") return PreStep::kNever;
+      fail(fmt::format("Metaspace: prepend_scheme '{}' is not always, first or never", scheme));
+    }
+    return flag(obj, "add_prefix_space", true) ? PreStep::kAlways : PreStep::kNever;
+  };
   fuse_unk_ = flag(model, "fuse_unk", false);
   byte_fallback_ = flag(model, "byte_fallback", false);
+  for (int b = 0; b < 256; ++b) {
+    const auto it = vocab_.find(fmt::format("<0x{:02X}>", b));  // HF: format!("<{b:#04X}>")
+    byte_ids_[b] = it == vocab_.end() ? -1 : it->second;
+  }
   ignore_merges_ = flag(model, "ignore_merges", false);
   if (model.contains("unk_token") && !model["unk_token"].is_null()) {
     if (!model["unk_token"].is_string()) fail("model.unk_token is not a string");
@@ -85,36 +123,39 @@ void BpeTokenizer::parse_json(std::string_view json_text, std::string_view confi
     unk_id_ = it->second;
   }
   if (!model.contains("merges") || !model["merges"].is_array()) fail("model.merges is missing or not an array");
+  merges_.reserve(model["merges"].size());
   int32_t rank = 0;
+  std::string joined;
   for (const json& m : model["merges"]) {
-    std::string a, b;
+    std::string_view a, b;
     if (m.is_string()) {  // "a b"
-      const std::string s = m.get<std::string>();
+      const std::string& s = m.get_ref<const std::string&>();
       const size_t sp = s.find(' ');
       if (sp == std::string::npos || s.find(' ', sp + 1) != std::string::npos)
         fail(fmt::format("merge #{} '{}' is not two tokens separated by one space", rank, short_text(s)));
-      a = s.substr(0, sp), b = s.substr(sp + 1);
+      a = std::string_view(s).substr(0, sp), b = std::string_view(s).substr(sp + 1);
     } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {  // ["a", "b"]
-      a = m[0].get<std::string>(), b = m[1].get<std::string>();
+      a = m[0].get_ref<const std::string&>(), b = m[1].get_ref<const std::string&>();
     } else {
       fail(fmt::format("merge #{} is neither \"a b\" nor [\"a\", \"b\"]", rank));
     }
-    for (const std::string* part : {&a, &b}) {
-      if (!vocab_.count(*part))
+    const auto left = vocab_.find(a), right = vocab_.find(b);
+    for (const auto& [part, it] : {std::pair{a, left}, std::pair{b, right}}) {
+      if (it == vocab_.end())
         fail(fmt::format("merge #{} ('{}', '{}') references token '{}' that is not in the vocab", rank, short_text(a),
-                         short_text(b), short_text(*part)));
+                         short_text(b), short_text(part)));
     }
-    auto merged = vocab_.find(a + b);
+    joined.assign(a).append(b);
+    const auto merged = vocab_.find(joined);
     if (merged == vocab_.end())
       fail(fmt::format("merge #{} ('{}', '{}'): the merged token '{}' is not in the vocab", rank, short_text(a),
-                       short_text(b), short_text(a + b)));
-    const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(vocab_[a])) << 32) |
-                         static_cast<uint32_t>(vocab_[b]);
-    merges_[key] = {rank, merged->second};  // a repeated pair keeps its last rank, as in HF
+                       short_text(b), short_text(joined)));
+    merges_.set(static_cast<int32_t>(left->second), static_cast<int32_t>(right->second),
+                {rank, static_cast<int32_t>(merged->second)});  // a repeated pair keeps its last rank, as in HF
     ++rank;
   }
 
-  // --- added tokens ---
+  // --- added tokens (matched after the normalizer is known) ---
   if (j.contains("added_tokens") && !j["added_tokens"].is_null()) {
     if (!j["added_tokens"].is_array()) fail("added_tokens is not an array");
     for (const json& t : j["added_tokens"]) {
@@ -122,8 +163,10 @@ void BpeTokenizer::parse_json(std::string_view json_text, std::string_view confi
           !t["content"].is_string() || t["content"].get<std::string>().empty())
         fail(fmt::format("added_tokens entry #{} needs an integer 'id' and a non-empty 'content'", added_.size()));
       AddedToken a;
-      a.id = t["id"].get<int64_t>();
       a.content = t["content"].get<std::string>();
+      // HF takes the id of a content the vocab has from the vocab (tokenizer/serialization.rs).
+      const auto in_vocab = vocab_.find(a.content);
+      a.id = in_vocab != vocab_.end() ? in_vocab->second : t["id"].get<int64_t>();
       a.special = flag(t, "special", false);
       a.normalized = flag(t, "normalized", !a.special);
       a.lstrip = flag(t, "lstrip", false);
@@ -133,79 +176,135 @@ void BpeTokenizer::parse_json(std::string_view json_text, std::string_view confi
       added_.push_back(std::move(a));
     }
   }
-  for (int pass = 0; pass < 2; ++pass) {
-    std::vector<size_t> order;
-    for (size_t i = 0; i < added_.size(); ++i) {
-      if (added_[i].normalized == (pass == 1)) order.push_back(i);
-    }
-    if (order.empty()) continue;
-    std::stable_sort(order.begin(), order.end(),
-                     [&](size_t x, size_t y) { return added_[x].content.size() > added_[y].content.size(); });
-    added_by_first_byte_[pass].assign(256, {});
-    for (size_t i : order) added_by_first_byte_[pass][static_cast<unsigned char>(added_[i].content[0])].push_back(i);
-  }
 
   // --- normalizer ---
   std::function<void(const json&)> normalizer = [&](const json& n) {
     if (n.is_null()) return;
     const std::string t = type_of(n);
+    bpe::NormalizerStep step;
     if (t == "NFC") {
-      nfc_ = true;
+      step.kind = bpe::NormalizerStep::kNfc;
+    } else if (t == "Prepend" && n.contains("prepend") && n["prepend"].is_string()) {
+      step.kind = bpe::NormalizerStep::kPrepend;
+      step.text = n["prepend"].get<std::string>();
+    } else if (t == "Replace") {
+      step.kind = bpe::NormalizerStep::kReplace;
+      step.text = literal_pattern(n, "normalizer Replace");
+      if (!n.contains("content") || !n["content"].is_string()) fail("normalizer Replace has no 'content' string");
+      step.content = n["content"].get<std::string>();
     } else if (t == "Sequence" && n.contains("normalizers") && n["normalizers"].is_array()) {
       for (const json& sub : n["normalizers"]) normalizer(sub);
+      return;
     } else {
-      fail(fmt::format("normalizer '{}' is not supported (supported: NFC)", t.empty() ? "(untyped)" : t));
+      fail_unsupported(fmt::format("normalizer '{}' is not supported (supported: NFC, Prepend, Replace, Sequence)",
+                                   t.empty() ? "(untyped)" : t));
     }
+    normalizer_.push_back(std::move(step));
   };
   if (j.contains("normalizer")) normalizer(j["normalizer"]);
+
+  // HF matches a normalized added token by its normalized content, and decodes it as that too.
+  added_decoded_.clear();
+  for (const AddedToken& a : added_) {
+    const std::string pattern = a.normalized ? bpe::normalize(normalizer_, a.content) : a.content;
+    (a.normalized ? normalized_matcher_ : raw_matcher_).add(pattern, &a);
+    added_decoded_.push_back(pattern);
+  }
 
   // --- pre-tokenizer ---
   std::function<void(const json&)> pre = [&](const json& p) {
     const std::string t = type_of(p);
+    PreStep s;
     if (t == "Sequence" && p.contains("pretokenizers") && p["pretokenizers"].is_array()) {
       for (const json& sub : p["pretokenizers"]) pre(sub);
+      return;
     } else if (t == "Split") {
-      PreStep s;
       const json& pat = p.contains("pattern") ? p["pattern"] : json();
-      std::string regex;
-      if (pat.is_object() && pat.contains("Regex") && pat["Regex"].is_string()) regex = pat["Regex"].get<std::string>();
-      else fail("pre_tokenizer Split: only {\"Regex\": ...} patterns are supported");
-      auto known = bpe::recognize_pattern(regex);
-      if (!known)
-        fail(fmt::format("pre_tokenizer Split regex '{}' is not one of the supported patterns (GPT-2, Llama-3, Qwen2)",
-                         short_text(regex)));
-      if (p.value("behavior", std::string()) != "Isolated" || flag(p, "invert", false))
-        fail("pre_tokenizer Split: only behavior 'Isolated' without invert is supported");
-      s.pattern = *known;
-      pre_steps_.push_back(s);
+      const std::string behavior = p.value("behavior", std::string());
+      if (flag(p, "invert", false)) fail_unsupported("pre_tokenizer Split with invert is not supported");
+      if (pat.is_object() && pat.contains("Regex") && pat["Regex"].is_string()) {
+        const std::string regex = pat["Regex"].get<std::string>();
+        auto known = bpe::recognize_pattern(regex);
+        if (!known)
+          fail_unsupported(fmt::format(
+              "pre_tokenizer Split regex '{}' is not one of the supported patterns (GPT-2, Llama-3, Qwen2)",
+              short_text(regex)));
+        if (behavior != "Isolated")
+          fail_unsupported(fmt::format("pre_tokenizer Split: behavior '{}' is supported for String patterns only", behavior));
+        s.pattern = *known;
+      } else {
+        s.kind = PreStep::kSplitLiteral;
+        s.literal = literal_pattern(p, "pre_tokenizer Split");
+        static const std::pair<const char*, bpe::SplitBehavior> kBehaviors[] = {
+            {"Removed", bpe::SplitBehavior::kRemoved},
+            {"Isolated", bpe::SplitBehavior::kIsolated},
+            {"MergedWithPrevious", bpe::SplitBehavior::kMergedWithPrevious},
+            {"MergedWithNext", bpe::SplitBehavior::kMergedWithNext},
+            {"Contiguous", bpe::SplitBehavior::kContiguous}};
+        bool found = false;
+        for (const auto& [name, value] : kBehaviors) {
+          if (behavior == name) s.behavior = value, found = true;
+        }
+        if (!found) fail(fmt::format("pre_tokenizer Split: unknown behavior '{}'", behavior));
+      }
     } else if (t == "ByteLevel") {
-      PreStep s;
       s.kind = PreStep::kByteLevel;
       s.add_prefix_space = flag(p, "add_prefix_space", true);  // HF's defaults
       s.use_regex = flag(p, "use_regex", true);
-      pre_steps_.push_back(s);
-      byte_level_ = true;
+    } else if (t == "Metaspace") {
+      s.kind = PreStep::kMetaspace;
+      s.literal = metaspace_replacement(p);
+      s.prepend = metaspace_prepend(p);
+      s.split = flag(p, "split", true);
     } else {
-      fail(fmt::format("pre_tokenizer '{}' is not supported (supported: Sequence, Split, ByteLevel)",
-                       t.empty() ? "(untyped)" : t));
+      fail_unsupported(fmt::format("pre_tokenizer '{}' is not supported (supported: ByteLevel, Metaspace, Split, Sequence)",
+                                   t.empty() ? "(untyped)" : t));
     }
+    pre_steps_.push_back(std::move(s));
   };
   if (j.contains("pre_tokenizer") && !j["pre_tokenizer"].is_null()) pre(j["pre_tokenizer"]);
-  if (!byte_level_)
-    fail("only byte-level BPE is supported, and the pre_tokenizer has no ByteLevel step "
-         "(a SentencePiece-style tokenizer.json needs its tokenizer.model)");
 
   // --- decoder ---
   std::function<void(const json&)> decoder = [&](const json& d) {
+    if (d.is_null()) return;
     const std::string t = type_of(d);
-    if (t == "ByteLevel") return;
+    bpe::DecoderStep step;
     if (t == "Sequence" && d.contains("decoders") && d["decoders"].is_array()) {
       for (const json& sub : d["decoders"]) decoder(sub);
       return;
+    } else if (t == "ByteLevel") {
+      step.kind = bpe::DecoderStep::kByteLevel;
+    } else if (t == "ByteFallback") {
+      step.kind = bpe::DecoderStep::kByteFallback;
+    } else if (t == "Fuse") {
+      step.kind = bpe::DecoderStep::kFuse;
+    } else if (t == "Replace") {
+      step.kind = bpe::DecoderStep::kReplace;
+      step.pattern = literal_pattern(d, "decoder Replace");
+      if (!d.contains("content") || !d["content"].is_string()) fail("decoder Replace has no 'content' string");
+      step.content = d["content"].get<std::string>();
+    } else if (t == "Strip") {
+      step.kind = bpe::DecoderStep::kStrip;
+      if (!d.contains("content") || !d["content"].is_string() || unicode::decode_utf8(d["content"].get<std::string>()).size() != 1)
+        fail("decoder Strip: 'content' must be one character");
+      step.pattern = d["content"].get<std::string>();
+      for (auto [key, field] : {std::pair{"start", &step.start}, std::pair{"stop", &step.stop}}) {
+        if (!d.contains(key) || !d[key].is_number_unsigned())
+          fail(fmt::format("decoder Strip: '{}' must be a non-negative integer", key));
+        *field = d[key].get<size_t>();
+      }
+    } else if (t == "Metaspace") {
+      step.kind = bpe::DecoderStep::kMetaspace;
+      step.pattern = metaspace_replacement(d);
+      step.prepend_never = metaspace_prepend(d) == PreStep::kNever;
+    } else {
+      fail_unsupported(fmt::format(
+          "decoder '{}' is not supported (supported: ByteLevel, Metaspace, Replace, ByteFallback, Fuse, Strip, Sequence)",
+          t.empty() ? "(untyped)" : t));
     }
-    fail(fmt::format("decoder '{}' is not supported (supported: ByteLevel)", t.empty() ? "(missing)" : t));
+    decoder_.push_back(std::move(step));
   };
-  decoder(j.contains("decoder") ? j["decoder"] : json());
+  if (j.contains("decoder")) decoder(j["decoder"]);
 
   // --- post-processor: TemplateProcessing's special tokens around $A ---
   std::function<void(const json&)> post = [&](const json& p) {
@@ -217,7 +316,7 @@ void BpeTokenizer::parse_json(std::string_view json_text, std::string_view confi
       return;
     }
     if (t != "TemplateProcessing")
-      fail(fmt::format("post_processor '{}' is not supported (supported: TemplateProcessing, ByteLevel)", t));
+      fail_unsupported(fmt::format("post_processor '{}' is not supported (supported: TemplateProcessing, ByteLevel)", t));
     if (!p.contains("single") || !p["single"].is_array()) fail("post_processor TemplateProcessing has no 'single' list");
     template_prefix_.clear(), template_suffix_.clear();
     bool seen_sequence = false;
@@ -264,8 +363,11 @@ void BpeTokenizer::parse_json(std::string_view json_text, std::string_view confi
   if (!template_prefix_.empty()) bos_id_ = template_prefix_.front();
 
   vocab_size_ = 0;
-  for (const auto& [id, token] : id_to_token_) vocab_size_ = std::max(vocab_size_, id + 1);
+  for (size_t id = 0; id < id_to_token_.size(); ++id) {
+    if (id_to_token_[id]) vocab_size_ = static_cast<int64_t>(id) + 1;
+  }
   for (const AddedToken& a : added_) vocab_size_ = std::max(vocab_size_, a.id + 1);
+  find_word_starts();
 }
 
 }  // namespace repro

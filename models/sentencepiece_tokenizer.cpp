@@ -64,6 +64,10 @@ struct SentencePieceTokenizer::Impl {
   void* processor = nullptr;
   std::optional<bool> add_bos_token;
   std::string origin;
+  std::vector<bpe::AddedToken> added;  // never resized after `matcher` points into it
+  bpe::AddedTokenMatcher matcher;
+  // SentencePiece's ids of `text`, appended to `out`.
+  void encode_plain(std::string_view text, std::vector<int64_t>& out) const;
   ~Impl() {
     if (processor) spm().destroy(processor);
   }
@@ -72,8 +76,9 @@ struct SentencePieceTokenizer::Impl {
 SentencePieceTokenizer::SentencePieceTokenizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SentencePieceTokenizer::~SentencePieceTokenizer() = default;
 
-std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::load(const std::filesystem::path& model_file,
-                                                                     std::optional<bool> add_bos_token) {
+std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::load(
+    const std::filesystem::path& model_file, std::optional<bool> add_bos_token,
+    std::optional<std::vector<bpe::AddedToken>> added_tokens) {
   std::ifstream in(model_file, std::ios::binary);
   if (!in) throw DataError(model_file.string() + ": cannot open");
   std::ostringstream ss;
@@ -86,20 +91,49 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::load(const std::
   std::string err;
   if (!spm().load(impl->processor, proto.data(), proto.size(), append_to, &err))
     throw DataError(fmt::format("{}: not a SentencePiece model ({})", model_file.string(), err));
-  return std::unique_ptr<SentencePieceTokenizer>(new SentencePieceTokenizer(std::move(impl)));
+  std::unique_ptr<SentencePieceTokenizer> tok(new SentencePieceTokenizer(std::move(impl)));
+  Impl& im = *tok->impl_;
+  if (added_tokens) {
+    im.added = std::move(*added_tokens);
+  } else {
+    for (int what : {3, 1, 2}) {  // unk, bos, eos
+      const int id = spm().info(im.processor, what);
+      if (id < 0) continue;
+      bpe::AddedToken t;
+      t.id = id;
+      t.content = tok->id_to_piece(id);
+      t.special = true, t.normalized = false;
+      im.added.push_back(std::move(t));
+    }
+  }
+  for (const bpe::AddedToken& t : im.added) im.matcher.add(t.content, &t);
+  return tok;
+}
+
+void SentencePieceTokenizer::Impl::encode_plain(std::string_view text, std::vector<int64_t>& out) const {
+  std::string bytes, err;
+  if (!spm().encode(processor, text.data(), text.size(), append_to, &bytes, append_to, &err))
+    throw DataError(fmt::format("{}: encoding failed ({})", origin, err));
+  std::vector<int> ids(bytes.size() / sizeof(int));
+  if (!ids.empty()) std::memcpy(ids.data(), bytes.data(), ids.size() * sizeof(int));
+  out.insert(out.end(), ids.begin(), ids.end());
 }
 
 std::vector<int64_t> SentencePieceTokenizer::encode(std::string_view text, bool add_bos) const {
-  std::string bytes, err;
-  if (!spm().encode(impl_->processor, text.data(), text.size(), append_to, &bytes, append_to, &err))
-    throw DataError(fmt::format("{}: encoding failed ({})", impl_->origin, err));
-  std::vector<int> ids(bytes.size() / sizeof(int));
-  if (!ids.empty()) std::memcpy(ids.data(), bytes.data(), ids.size() * sizeof(int));
   std::vector<int64_t> out;
-  out.reserve(ids.size() + 1);
   const auto bos = bos_id();
   if (add_bos && impl_->add_bos_token.value_or(true) && bos) out.push_back(*bos);
-  out.insert(out.end(), ids.begin(), ids.end());
+  if (impl_->matcher.empty()) {
+    impl_->encode_plain(text, out);
+    return out;
+  }
+  for (const auto& seg : impl_->matcher.split(text)) {
+    if (seg.token) {
+      out.push_back(seg.token->id);
+    } else {
+      impl_->encode_plain(text.substr(seg.begin, seg.end - seg.begin), out);
+    }
+  }
   return out;
 }
 

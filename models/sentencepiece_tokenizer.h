@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "models/detail/added_tokens.h"
 #include "models/tokenizer.h"
 
 namespace repro {
@@ -17,10 +18,15 @@ namespace repro {
 class SentencePieceTokenizer : public Tokenizer {
  public:
   // Loads tokenizer.model. `add_bos_token` (tokenizer_config.json's add_bos_token) decides whether
-  // encode(text, true) prepends BOS; unset: whenever the model has a BOS piece. DataError when
-  // the file is missing or not a SentencePiece model.
-  static std::unique_ptr<SentencePieceTokenizer> load(const std::filesystem::path& model_file,
-                                                      std::optional<bool> add_bos_token = std::nullopt);
+  // encode(text, true) prepends BOS; unset: whenever the model has a BOS piece. `added_tokens`
+  // (tokenizer_config.json's added_tokens_decoder) are cut out of the text before SentencePiece
+  // sees it, as transformers' tokenizers do (detail/added_tokens.h; all of them on the raw text);
+  // unset: the model's <unk>, BOS and EOS pieces, special. Each piece of text between them is
+  // encoded on its own (so each gets SentencePiece's dummy "▁" prefix, like HF's Llama-2
+  // tokenizer.json). DataError when the file is missing or not a SentencePiece model.
+  static std::unique_ptr<SentencePieceTokenizer> load(
+      const std::filesystem::path& model_file, std::optional<bool> add_bos_token = std::nullopt,
+      std::optional<std::vector<bpe::AddedToken>> added_tokens = std::nullopt);
   ~SentencePieceTokenizer() override;
 
   std::vector<int64_t> encode(std::string_view text, bool add_bos = false) const override;
@@ -43,7 +49,7 @@ struct SentencePieceTrainOptions {
   std::string model_type = "bpe";  // bpe | unigram
   bool byte_fallback = true;       // unknown characters become <0xXX> byte pieces (never <unk>)
   double character_coverage = 1.0;
-  uint32_t seed = 0;               // SentencePiece's global random seed (sentence sampling)
+  uint32_t seed = 0;  // SentencePiece's global random seed (sentence sampling)
   int num_threads = 1;
   int64_t max_sentence_length = 16384;  // bytes; longer lines are skipped by the trainer
   bool split_digits = true;

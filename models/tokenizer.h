@@ -1,6 +1,6 @@
 #pragma once
-// One interface for every tokenizer: SentencePiece models (tokenizer.model) and Hugging Face
-// tokenizer.json byte-level BPE (Llama-3, Qwen).
+// One interface for every tokenizer: Hugging Face tokenizer.json BPE (byte-level: Llama-3, Qwen;
+// SentencePiece-style: Llama-2, Mistral, Gemma) and SentencePiece models (tokenizer.model).
 
 #include <cstdint>
 #include <filesystem>
@@ -26,8 +26,8 @@ class Tokenizer {
   // "sentencepiece" or "bpe".
   virtual std::string kind() const = 0;
 
-  // Loads from a model folder: tokenizer.json if present, else tokenizer.model. DataError when
-  // neither exists or the file is malformed (one clear line, never a crash).
+  // Loads from a model folder: tokenizer.json if present (and supported), else tokenizer.model.
+  // DataError when neither exists or the file is malformed (one clear line, never a crash).
   static std::unique_ptr<Tokenizer> load(const std::filesystem::path& model_dir);
 };
 

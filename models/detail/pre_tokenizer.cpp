@@ -1,5 +1,7 @@
 #include "models/detail/pre_tokenizer.h"
 
+#include <algorithm>
+
 #include "models/unicode.h"
 
 namespace repro::bpe {
@@ -15,7 +17,7 @@ constexpr std::string_view kQwen2Pattern =
 // Character classes of one decoded character, computed once per character.
 struct Cls {
   char32_t cp;
-  bool letter, number, space, newline;  // \p{L}, \p{N}, \s, [\r\n]
+  bool letter, number, space, newline;                         // \p{L}, \p{N}, \s, [\r\n]
   bool other() const { return !letter && !number && !space; }  // [^\s\p{L}\p{N}]
 };
 
@@ -126,9 +128,12 @@ class Matcher {
 
 std::string_view pattern_text(SplitPattern pattern) {
   switch (pattern) {
-    case SplitPattern::kGpt2: return kGpt2Pattern;
-    case SplitPattern::kLlama3: return kLlama3Pattern;
-    case SplitPattern::kQwen2: return kQwen2Pattern;
+    case SplitPattern::kGpt2:
+      return kGpt2Pattern;
+    case SplitPattern::kLlama3:
+      return kLlama3Pattern;
+    case SplitPattern::kQwen2:
+      return kQwen2Pattern;
   }
   return {};
 }
@@ -157,6 +162,67 @@ std::vector<std::pair<size_t, size_t>> split_pieces(std::string_view text, Split
     i = gap = e;
   }
   if (gap < m.size()) out.emplace_back(byte_at(gap), text.size());
+  return out;
+}
+
+std::vector<std::pair<size_t, size_t>> split_literal(std::string_view text, std::string_view delimiter,
+                                                     SplitBehavior behavior) {
+  struct Span {
+    size_t begin, end;
+    bool match;
+  };
+  std::vector<Span> spans;  // covering `text`, no empty gaps
+  size_t prev = 0;
+  for (size_t hit; (hit = text.find(delimiter, prev)) != std::string_view::npos; prev = hit + delimiter.size()) {
+    if (prev != hit) spans.push_back({prev, hit, false});
+    spans.push_back({hit, hit + delimiter.size(), true});
+  }
+  if (prev != text.size()) spans.push_back({prev, text.size(), false});
+
+  // The folds of HF's NormalizedString::split (tokenizers/src/tokenizer/normalizer.rs).
+  std::vector<std::pair<size_t, size_t>> out;
+  bool previous_match = false;
+  switch (behavior) {
+    case SplitBehavior::kRemoved:
+      for (const Span& s : spans) {
+        if (!s.match) out.emplace_back(s.begin, s.end);
+      }
+      break;
+    case SplitBehavior::kIsolated:
+      for (const Span& s : spans) out.emplace_back(s.begin, s.end);
+      break;
+    case SplitBehavior::kMergedWithPrevious:
+      for (const Span& s : spans) {
+        if (s.match && !previous_match && !out.empty()) {
+          out.back().second = s.end;
+        } else {
+          out.emplace_back(s.begin, s.end);
+        }
+        previous_match = s.match;
+      }
+      break;
+    case SplitBehavior::kMergedWithNext:
+      for (auto it = spans.rbegin(); it != spans.rend(); ++it) {
+        if (it->match && !previous_match && !out.empty()) {
+          out.back().first = it->begin;
+        } else {
+          out.emplace_back(it->begin, it->end);
+        }
+        previous_match = it->match;
+      }
+      std::reverse(out.begin(), out.end());
+      break;
+    case SplitBehavior::kContiguous:
+      for (const Span& s : spans) {
+        if (s.match == previous_match && !out.empty()) {
+          out.back().second = s.end;
+        } else {
+          out.emplace_back(s.begin, s.end);
+        }
+        previous_match = s.match;
+      }
+      break;
+  }
   return out;
 }
 

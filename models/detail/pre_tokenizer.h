@@ -31,4 +31,19 @@ std::optional<SplitPattern> recognize_pattern(std::string_view regex);
 // whitespace.
 std::vector<std::pair<size_t, size_t>> split_pieces(std::string_view text, SplitPattern pattern);
 
+// HF's SplitDelimiterBehavior: what becomes of the delimiters a Split finds.
+enum class SplitBehavior {
+  kRemoved,             // dropped
+  kIsolated,            // pieces of their own
+  kMergedWithPrevious,  // appended to the piece before
+  kMergedWithNext,      // prepended to the piece after (Metaspace: "a▁▁b" -> "a", "▁", "▁b")
+  kContiguous,          // consecutive delimiters form one piece
+};
+
+// Byte spans of `text` split at the non-overlapping occurrences (leftmost first) of the literal
+// `delimiter` (non-empty), the occurrences treated as `behavior` says, as HF's
+// NormalizedString::split does. The spans are in order and never empty.
+std::vector<std::pair<size_t, size_t>> split_literal(std::string_view text, std::string_view delimiter,
+                                                     SplitBehavior behavior);
+
 }  // namespace repro::bpe

@@ -181,6 +181,11 @@ bool is_number(char32_t cp) {
   return in_ranges(cp, detail::kNumberRanges, detail::kNumberRangeCount);
 }
 
+bool is_word_char(char32_t cp) {
+  if (cp < 0x80) return ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z') || (cp >= '0' && cp <= '9') || cp == '_';
+  return in_ranges(cp, detail::kWordRanges, detail::kWordRangeCount);
+}
+
 bool is_whitespace(char32_t cp) {
   switch (cp) {
     case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D: case 0x20: case 0x85: case 0xA0:

@@ -4,36 +4,19 @@
 For each architecture (llama, llama-3.1 rope scaling, mistral, qwen2, qwen3) it builds a tiny
 random model in fp32 with every parameter perturbed (norms away from 1, biases away from 0),
 saves it in HF layout (config.json + model.safetensors), runs the eager attention path on random
-token ids and stores input_ids + logits in golden.safetensors. For the llama folder it also
-trains a small byte-level BPE tokenizer with the Llama-3 pre-tokenizer, saves tokenizer.json, and
-writes bpe_ids.json: texts, HF's ids (with and without the BOS template) and decoded text.
+token ids and stores input_ids + logits in golden.safetensors. (Token ids are checked against
+Hugging Face's tokenizers by scripts/golden/fetch_tokenizers.sh, which runs here.)
 
-Needs: torch, transformers (>= 4.45 for Qwen3: >= 4.51), safetensors, tokenizers. Run it where they
+Needs: torch, transformers (>= 4.45 for Qwen3: >= 4.51), safetensors. Run it where they
 are installed (not on the build machine), then commit tests/models/golden/:
 
     python3 scripts/golden/make_llama_golden.py --out tests/models/golden
 """
 import argparse
-import json
 import os
 
 import torch
 from safetensors.torch import save_file
-
-LLAMA3_REGEX = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
-                r"|\s*[\r\n]+|\s+(?!\S)|\s+")
-
-TEXTS = [
-    "The cat's 1234 café, 日本!  ok\n\n",
-    "Hello world! It's a test of the tokenizer; numbers 1234567 and 3.14159.",
-    "  leading spaces, trailing spaces  ",
-    "tabs\tand\r\nCRLF lines\n\n\nthree newlines",
-    "I'M SHOUTING, you're whispering, they'll see, we'd go, she's here",
-    "emoji 😀 and accents àéîõü, Ωμέγα, Привет мир, 中文字符",
-    "special <|eot_id|> inside <|begin_of_text|> text",
-    "",
-]
-
 
 def common(vocab):
     return dict(vocab_size=vocab, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
@@ -68,35 +51,6 @@ def perturb(model, gen):
                 p.copy_(0.05 * torch.randn(p.shape, generator=gen))
 
 
-def make_tokenizer(out_dir):
-    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-    tok = Tokenizer(models.BPE(ignore_merges=True))
-    tok.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(LLAMA3_REGEX), behavior="isolated", invert=False),
-        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
-    ])
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<|begin_of_text|>", "<|eot_id|>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    corpus = TEXTS * 20 + ["the quick brown fox jumps over the lazy dog " * 5] * 20
-    tok.train_from_iterator(corpus, trainer)
-    bos = tok.token_to_id("<|begin_of_text|>")
-    tok.post_processor = processors.Sequence([
-        processors.ByteLevel(trim_offsets=False),
-        processors.TemplateProcessing(single="<|begin_of_text|> $A", special_tokens=[("<|begin_of_text|>", bos)]),
-    ])
-    tok.save(os.path.join(out_dir, "tokenizer.json"))
-    cases = []
-    for text in TEXTS:
-        for special in (False, True):
-            ids = tok.encode(text, add_special_tokens=special).ids
-            cases.append({"text": text, "add_special_tokens": special, "ids": ids,
-                          "decoded": tok.decode(ids, skip_special_tokens=False)})
-    with open(os.path.join(out_dir, "bpe_ids.json"), "w", encoding="utf-8") as f:
-        json.dump(cases, f, ensure_ascii=False, indent=1)
-    return tok.get_vocab_size()
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="tests/models/golden")
@@ -120,8 +74,6 @@ def main():
         save_file({"input_ids": ids.contiguous(), "logits": logits.contiguous()},
                   os.path.join(d, "golden.safetensors"))
         print(f"{name}: logits {tuple(logits.shape)}, |max| {logits.abs().max():.3f}")
-    n = make_tokenizer(os.path.join(args.out, "llama"))
-    print(f"tokenizer: {n} tokens")
 
 
 if __name__ == "__main__":

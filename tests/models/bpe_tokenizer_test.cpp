@@ -237,8 +237,15 @@ TEST_CASE("malformed tokenizer.json gives one DataError line", "[models][bpe]") 
   j["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] = "\\w+";
   CHECK_CONTAINS(bpe_error(j.dump()), "is not one of the supported patterns");
   j = tokenizer_json();
+  j["pre_tokenizer"] = {{"type", "Digits"}};
+  CHECK_CONTAINS(bpe_error(j.dump()), "pre_tokenizer 'Digits' is not supported");
+  CHECK_CONTAINS(bpe_error(j.dump()), "with a tokenizer.model beside it, Tokenizer::load uses that instead");
+  j = tokenizer_json();
   j["pre_tokenizer"] = {{"type", "Metaspace"}};
-  CHECK_CONTAINS(bpe_error(j.dump()), "pre_tokenizer 'Metaspace' is not supported");
+  CHECK_CONTAINS(bpe_error(j.dump()), "Metaspace: 'replacement' must be one character");
+  j = tokenizer_json();
+  j["normalizer"] = {{"type", "Precompiled"}};
+  CHECK_CONTAINS(bpe_error(j.dump()), "normalizer 'Precompiled' is not supported (supported: NFC, Prepend, Replace");
   j = tokenizer_json();
   j["model"]["vocab"]["a"] = "zero";
   CHECK_CONTAINS(bpe_error(j.dump()), "model.vocab['a'] is not a non-negative integer id");

@@ -1,14 +1,9 @@
-// Golden tests against Hugging Face transformers / tokenizers. The reference files are made on a
-// machine with Python torch + transformers by scripts/golden/make_llama_golden.py:
+// Golden logits against Hugging Face transformers. The reference files are made on a machine with
+// Python torch + transformers by scripts/golden/make_llama_golden.py:
 //   tests/models/golden/<name>/config.json, model.safetensors   a tiny random checkpoint
 //   tests/models/golden/<name>/golden.safetensors               input_ids [B, T] int64, logits [B, T, V] fp32
-//   tests/models/golden/<name>/tokenizer.json, bpe_ids.json     optional: texts and HF's ids for them
-// Without them the tests WARN and pass.
-#include <fstream>
-
-#include <nlohmann/json.hpp>
-
-#include "models/bpe_tokenizer.h"
+// Without them the test WARNs and passes. Token ids are checked against HF's tokenizers library in
+// tokenizer_golden_test.cpp.
 #include "models/llama_io.h"
 #include "models/safetensors.h"
 #include "tests/models/models_test_util.h"
@@ -50,25 +45,5 @@ TEST_CASE("logits match HF transformers on golden checkpoints", "[models][golden
     const double scale = expected.abs().max().item<double>();
     INFO("max abs error " << err << " for logits up to " << scale);
     CHECK(err <= 1e-4 * scale + 1e-4);
-  }
-}
-
-TEST_CASE("BPE ids match HF tokenizers on golden tokenizers", "[models][golden]") {
-  const auto dirs = golden_dirs("bpe_ids.json");
-  if (dirs.empty()) {
-    WARN("no tests/models/golden/*/bpe_ids.json: run scripts/golden/make_llama_golden.py to enable this test");
-    return;
-  }
-  for (const fs::path& dir : dirs) {
-    INFO(dir.filename().string());
-    auto tok = repro::BpeTokenizer::load(dir / "tokenizer.json");
-    std::ifstream in(dir / "bpe_ids.json");
-    const nlohmann::json cases = nlohmann::json::parse(in);
-    for (const auto& c : cases) {
-      const std::string text = c.at("text").get<std::string>();
-      INFO("text: " << text);
-      CHECK(tok->encode(text, c.at("add_special_tokens").get<bool>()) == c.at("ids").get<std::vector<int64_t>>());
-      CHECK(tok->decode(c.at("ids").get<std::vector<int64_t>>()) == c.at("decoded").get<std::string>());
-    }
   }
 }

@@ -69,17 +69,47 @@ TEST_CASE("Unicode categories, whitespace, NFC and lossy UTF-8", "[models][unico
   CHECK(is_letter(0x02B0));   // ʰ modifier letter (Lm)
   CHECK(!is_letter(0x0301));  // combining acute (Mn)
   CHECK(!is_letter(U'1'));
-  CHECK(is_number(0x00BD));   // ½ (No)
-  CHECK(is_number(0x2167));   // Ⅷ (Nl)
-  CHECK(is_number(0x0663));   // ٣ (Nd)
+  CHECK(is_number(0x00BD));  // ½ (No)
+  CHECK(is_number(0x2167));  // Ⅷ (Nl)
+  CHECK(is_number(0x0663));  // ٣ (Nd)
   CHECK(!is_number(U'x'));
   CHECK(is_whitespace(0x3000));
   CHECK(is_whitespace(0x0085));
-  CHECK(!is_whitespace(0x200B));  // zero width space is not White_Space
-  CHECK(nfc("e\xCC\x81") == "\xC3\xA9");                                // e + acute -> é
-  CHECK(nfc("a\xCC\xA3\xCC\x87") == nfc("a\xCC\x87\xCC\xA3"));          // canonical reordering
-  CHECK(nfc("\xE2\x84\xAB") == "\xC3\x85");                             // ANGSTROM SIGN -> Å (singleton)
+  CHECK(!is_whitespace(0x200B));                                // zero width space is not White_Space
+  CHECK(nfc("e\xCC\x81") == "\xC3\xA9");                        // e + acute -> é
+  CHECK(nfc("a\xCC\xA3\xCC\x87") == nfc("a\xCC\x87\xCC\xA3"));  // canonical reordering
+  CHECK(nfc("\xE2\x84\xAB") == "\xC3\x85");                     // ANGSTROM SIGN -> Å (singleton)
   CHECK(nfc("plain ascii") == "plain ascii");
   CHECK(utf8_lossy("ok\xFF!") == "ok\xEF\xBF\xBD!");
   CHECK(utf8_lossy("\xE6\x97") == "\xEF\xBF\xBD");  // a truncated sequence is one replacement
+}
+
+// HF's tokenizers classifies with Unicode 16.0 (its Oniguruma regexes) and normalizes with Unicode
+// 9.0 data; the golden test (tokenizer_golden_test.cpp) checks the consequences on real tokenizers.
+TEST_CASE("regression: Unicode tables follow HF's versions, not Python's 14.0", "[models][unicode]") {
+  using namespace repro::unicode;
+  CHECK(std::string(repro::unicode::detail::kUnicodeVersion) == "16.0.0");
+  CHECK(std::string(repro::unicode::detail::kNormalizationUnicodeVersion) == "9.0.0");
+  CHECK(is_letter(0x11F04));   // KAWI LETTER A (15.0)
+  CHECK(is_letter(0x31350));   // CJK Extension H (15.0)
+  CHECK(is_letter(0x2EBF0));   // CJK Extension I (15.1)
+  CHECK(is_letter(0x10D50));   // GARAY CAPITAL LETTER A (16.0)
+  CHECK(is_number(0x1D2C0));   // KAKTOVIK NUMERAL ZERO (15.0, No)
+  CHECK(is_number(0x1CCF0));   // OUTLINED DIGIT ZERO (16.0)
+  CHECK(!is_letter(0x10940));  // SIDETIC LETTER (17.0): not a letter for HF yet
+  CHECK(!is_letter(0x323B0));  // CJK Extension J (17.0)
+  // U+1DF6 (10.0) has combining class 232 today, but 0 in 9.0 data: no reordering.
+  CHECK(nfc("x\xE1\xB7\xB6\xCC\xB4") == "x\xE1\xB7\xB6\xCC\xB4");
+  CHECK(nfc("x\xCC\x81\xCC\xB4") == "x\xCC\xB4\xCC\x81");  // U+0301 (230) after U+0334 (1)
+  // Kirat Rai AI = E + E is a canonical composition of 16.0, not of 9.0.
+  CHECK(nfc("\xF0\x96\xB5\xA7\xF0\x96\xB5\xA7") == "\xF0\x96\xB5\xA7\xF0\x96\xB5\xA7");
+  CHECK(is_word_char(U'_'));
+  CHECK(is_word_char(0x00E9));   // é
+  CHECK(is_word_char(0x0301));   // combining acute (M)
+  CHECK(is_word_char(0x0663));   // Arabic-Indic three (Nd)
+  CHECK(is_word_char(0x24B6));   // CIRCLED LATIN CAPITAL A (So, but Alphabetic)
+  CHECK(is_word_char(0x200D));   // ZERO WIDTH JOINER (Join_Control)
+  CHECK(!is_word_char(0x00BD));  // ½ (No)
+  CHECK(!is_word_char(U'-'));
+  CHECK(!is_word_char(0x3000));
 }
