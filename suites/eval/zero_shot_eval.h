@@ -16,7 +16,7 @@
 namespace repro {
 
 struct ZeroShotOptions {
-  bool add_bos = true;        // lm-eval >= 0.4.9 encodes with the tokenizer's default (LLaMA: BOS)
+  bool add_bos = true;        // lm-eval >= 0.4.9.2 encodes with the tokenizer's default (LLaMA: BOS)
   int64_t max_length = 2048;  // left-truncation of context + continuation (the model's context)
   int64_t batch_size = 16;    // sequences per forward
 };
