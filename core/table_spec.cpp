@@ -94,6 +94,27 @@ struct ComponentDraft {
 
 const std::vector<std::string> kRowKeys = {"label", "paper", "paper_uncertain", "note"};
 
+// A row value written per scale, `rank = { embedded = 4, paper = 64 }`, becomes the value of the
+// table's scale, anywhere in a row (suite parameters, components, nested components). A table is
+// per-scale when its keys are exactly `embedded` and `paper`; no parameter or component has both.
+Value resolve_scaled(const Value& v, const std::string& scale) {
+  if (v.is_array()) {
+    Value::Array out;
+    for (const auto& e : v.as_array()) out.push_back(resolve_scaled(e, scale));
+    return Value(std::move(out)).set_loc(v.loc());
+  }
+  if (!v.is_table()) return v;
+  const auto& t = v.as_table();
+  if (t.size() == 2 && t.count("embedded") && t.count("paper")) {
+    Value chosen = resolve_scaled(t.at(scale), scale);
+    if (!chosen.loc().known()) chosen.set_loc(v.loc());
+    return chosen;
+  }
+  Value::Table out;
+  for (const auto& [k, e] : t) out[k] = resolve_scaled(e, scale);
+  return Value(std::move(out)).set_loc(v.loc());
+}
+
 Value::Table merged_suite_defaults(const Value& root, const SuiteInfo& suite, const LoadOptions& options,
                                    const std::string& file) {
   Value::Table out;
@@ -174,7 +195,8 @@ TableSpec TableSpec::parse(const Value& root, const std::string& id, const LoadO
   for (size_t ri = 0; ri < rows.size(); ++ri) {
     const std::string rpath = fmt::format("rows[{}]", ri);
     if (!rows[ri].is_table()) throw ConfigError(fmt::format("{}{}: expected a table", loc_prefix(rows[ri]), rpath));
-    ConfigView rv(rows[ri], rpath);
+    const Value row_value = resolve_scaled(rows[ri], options.scale);
+    ConfigView rv(row_value, rpath);
     rv.check_keys(row_keys);
     std::string label = rv.get_string("label");
 

@@ -5,7 +5,8 @@
 //   [suite]   suite parameters for every row (embedded scale)
 //   [scale.paper]  suite parameter overrides at --scale paper
 //   [[rows]]  label, component slots (compressor = { method = "rtn", bits = [2, 3, 4] }),
-//             suite parameter overrides, paper = { metric = value }, paper_uncertain, note
+//             suite parameter overrides, paper = { metric = value }, paper_uncertain, note;
+//             any row value may be given per scale: rank = { embedded = 4, paper = 64 }
 //   [[claims]] the paper's claims, checked in the report (see ClaimSpec)
 //   [[plots]]  Pareto plots: x, y, x_better, y_better, log_x, log_y, title, reference, series
 //              (see PlotSpec)

@@ -63,6 +63,22 @@ TEST_CASE("table spec: suite parameters, per-row overrides and scale overrides",
   CHECK(tp.rows[0].scale == "paper");
 }
 
+TEST_CASE("table spec: a row value given per scale takes the table's scale", "[core][table]") {
+  std::string text = std::string(kHead) +
+                     "[[rows]]\nlabel = \"S\"\nbase = { embedded = 4.0, paper = 8.0 }\n"
+                     "compressor = { method = \"shrink\", factor = { embedded = [0.5, 0.25], paper = 0.125 } }\n";
+  auto t = parse(text);
+  REQUIRE(t.rows.size() == 2);
+  CHECK(t.rows[0].suite_params.get_float("base") == 4.0);
+  CHECK(t.rows[1].first("compressor")->params.get_float("factor") == 0.25);
+  LoadOptions paper;
+  paper.scale = "paper";
+  auto tp = parse(text, paper);
+  REQUIRE(tp.rows.size() == 1);
+  CHECK(tp.rows[0].suite_params.get_float("base") == 8.0);
+  CHECK(tp.rows[0].first("compressor")->params.get_float("factor") == 0.125);
+}
+
 TEST_CASE("table spec: paper numbers, scalar or along the single sweep axis", "[core][table]") {
   auto t = parse(std::string(kHead) +
                  "[[rows]]\nlabel = \"S\"\ncompressor = { method = \"shrink\", bits = [2, 3] }\n"
