@@ -75,4 +75,18 @@ double forward_mismatch(const CompressedLinear& c, uint64_t seed) {
   return (y - ref).abs().max().item<double>() / std::max(1e-30, ref.abs().max().item<double>());
 }
 
+PlantedSlr planted_slr(int64_t out, int64_t in, int64_t keep, int64_t r, uint64_t seed) {
+  at::Generator g = at::make_generator<at::CPUGeneratorImpl>(seed);
+  at::Tensor idx = at::rand({out, in}, g, at::kFloat).argsort(int64_t{1}).narrow(1, 0, keep);
+  at::Tensor mask = at::zeros({out, in}, at::kBool).scatter_(1, idx, true);
+  at::Tensor vals = at::randn({out, in}, g, at::kFloat).sign().mul_(at::rand({out, in}, g, at::kFloat).add_(1.0));
+  PlantedSlr p;
+  p.S0 = vals * mask;
+  p.L0 = at::matmul(at::randn({out, r}, g, at::kFloat), at::randn({r, in}, g, at::kFloat)).mul_(0.1);
+  p.f.W = p.S0 + p.L0;
+  p.f.X = at::eye(in);
+  p.f.H = at::eye(in);
+  return p;
+}
+
 }  // namespace repro::test

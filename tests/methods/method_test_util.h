@@ -36,6 +36,15 @@ LayerFixture make_layer(int64_t out, int64_t in, uint64_t seed, const FixtureOpt
 
 RunContext& quiet_context();
 
+// A planted sparse + low-rank layer: W = S0 + L0 with S0 keeping exactly `keep` random entries
+// (magnitudes in [1, 2), random signs) per row and L0 = 0.1 * (Gaussian [out, r]) (Gaussian [r, in]);
+// X = H = I, so the layer objective is the Frobenius norm.
+struct PlantedSlr {
+  LayerFixture f;
+  at::Tensor S0, L0;
+};
+PlantedSlr planted_slr(int64_t out, int64_t in, int64_t keep, int64_t r, uint64_t seed);
+
 // A registered LayerCompressor configured from `params` (validated like a config row).
 std::unique_ptr<LayerCompressor> make_compressor(const std::string& name, const Value::Table& params = {});
 

@@ -11,30 +11,10 @@
 using namespace repro;
 using repro::test::compress;
 
-namespace {
-// W = S0 + U0 V0 with S0 keeping exactly `keep` random entries per row and rank(U0 V0) = r.
-struct Planted {
-  test::LayerFixture f;
-  at::Tensor S0, L0;
-};
-Planted planted(int64_t out, int64_t in, int64_t keep, int64_t r, uint64_t seed) {
-  at::Generator g = at::make_generator<at::CPUGeneratorImpl>(seed);
-  at::Tensor idx = at::rand({out, in}, g, at::kFloat).argsort(int64_t{1}).narrow(1, 0, keep);
-  at::Tensor mask = at::zeros({out, in}, at::kBool).scatter_(1, idx, true);
-  at::Tensor vals = at::randn({out, in}, g, at::kFloat).sign().mul_(at::rand({out, in}, g, at::kFloat).add_(1.0));
-  Planted p;
-  p.S0 = vals * mask;
-  p.L0 = at::matmul(at::randn({out, r}, g, at::kFloat), at::randn({r, in}, g, at::kFloat)).mul_(0.1);
-  p.f.W = p.S0 + p.L0;
-  p.f.X = at::eye(in);
-  p.f.H = at::eye(in);
-  return p;
-}
-}  // namespace
 
 TEST_CASE("oats recovers a planted sparse + low-rank matrix", "[methods][oats]") {
   for (uint64_t seed : {1, 2, 3}) {
-    Planted p = planted(96, 128, 16, 3, seed);  // 87.5% sparse + rank 3
+    test::PlantedSlr p = test::planted_slr(96, 128, 16, 3, seed);  // 87.5% sparse + rank 3
     auto c = compress("oats", {{"sparsity", 0.875}, {"rank", 3}, {"iterations", 80}}, p.f);
     REQUIRE(c.has_sparse());
     REQUIRE(c.has_low_rank());
@@ -52,7 +32,7 @@ TEST_CASE("oats recovers a planted sparse + low-rank matrix", "[methods][oats]")
 TEST_CASE("oats: the input scaling Dw; row budget; N:M; dead inputs", "[methods][oats]") {
   // With a diagonal H the problem is solved on W Dw: scaling H by a constant changes nothing, and
   // the result is planted-exact again when the planted matrix lives in the scaled space.
-  Planted p = planted(64, 96, 12, 2, 4);
+  test::PlantedSlr p = test::planted_slr(64, 96, 12, 2, 4);
   at::Tensor d = at::linspace(0.5, 2.0, 96);
   p.f.H = at::diag(d.square());
   p.f.W = (p.S0 + p.L0) / d.unsqueeze(0);  // W Dw = S0 + L0
@@ -84,7 +64,7 @@ TEST_CASE("oats with svd = rank_r: the same layer objective within 1% of the exa
   for (uint64_t seed : {1, 2, 3}) {
     auto f = test::make_layer(64, 128, seed);
     {
-      Planted p = planted(64, 128, 32, 8, seed);
+      test::PlantedSlr p = test::planted_slr(64, 128, 32, 8, seed);
       at::Generator g = at::make_generator<at::CPUGeneratorImpl>(seed + 100);
       f.W = (p.S0 + p.L0 * 10 + 0.01 * at::randn({64, 128}, g, at::kFloat)) / f.H.diagonal().sqrt().unsqueeze(0);
     }
@@ -102,7 +82,7 @@ TEST_CASE("oats with svd = rank_r: the same layer objective within 1% of the exa
       CHECK(std::abs(rr - ex) < 0.01 * ex);
     }
   }
-  Planted p = planted(96, 128, 16, 3, 5);
+  test::PlantedSlr p = test::planted_slr(96, 128, 16, 3, 5);
   auto c = compress("oats", {{"sparsity", 0.875}, {"rank", 3}, {"iterations", 80}, {"svd", "rank_r"}}, p.f);
   CHECK(((c.dense() - p.f.W).norm() / p.f.W.norm()).item<double>() < 1e-3);
 }

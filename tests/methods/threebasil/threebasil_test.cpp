@@ -46,29 +46,10 @@ TEST_CASE("threebasil: the objective and the constraint violation fall over the 
   }
 }
 
-namespace {
-struct Planted {
-  test::LayerFixture f;
-  at::Tensor S0, L0;
-};
-Planted planted(int64_t out, int64_t in, int64_t keep, int64_t r, uint64_t seed) {
-  at::Generator g = at::make_generator<at::CPUGeneratorImpl>(seed);
-  at::Tensor idx = at::rand({out, in}, g, at::kFloat).argsort(int64_t{1}).narrow(1, 0, keep);
-  at::Tensor mask = at::zeros({out, in}, at::kBool).scatter_(1, idx, true);
-  at::Tensor vals = at::randn({out, in}, g, at::kFloat).sign().mul_(at::rand({out, in}, g, at::kFloat).add_(1.0));
-  Planted p;
-  p.S0 = vals * mask;
-  p.L0 = at::matmul(at::randn({out, r}, g, at::kFloat), at::randn({r, in}, g, at::kFloat)).mul_(0.1);
-  p.f.W = p.S0 + p.L0;
-  p.f.X = at::eye(in);
-  p.f.H = at::eye(in);
-  return p;
-}
-}  // namespace
 
 TEST_CASE("threebasil recovers a planted sparse + low-rank matrix", "[methods][threebasil]") {
   for (uint64_t seed : {1, 2, 3}) {
-    Planted p = planted(64, 128, 16, 3, seed);  // 87.5% sparse + rank 3
+    test::PlantedSlr p = test::planted_slr(64, 128, 16, 3, seed);  // 87.5% sparse + rank 3
     auto c = compress("threebasil", {{"sparsity", 0.875}, {"rank", 3}, {"percdamp", 0.0}}, p.f);
     at::Tensor magnitude = topk_project(p.f.W, 64 * 16);
     REQUIRE(c.has_low_rank());
