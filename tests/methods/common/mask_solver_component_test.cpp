@@ -52,19 +52,23 @@ class FixedSlotsSolver final : public MaskSolver {
 
 REPRO_REGISTER_METHOD(MaskSolver, FixedSlotsSolver);
 
-TEST_CASE("mask_solver component: a second solver plugs into SparseGPT, Wanda and ALPS", "[methods][sparsity]") {
+TEST_CASE("mask_solver component: a second solver plugs into every pruner", "[methods][sparsity]") {
   auto f = test::make_layer(16, 64, 5);
   const at::Tensor want = FixedSlotsSolver::expected(16, 64, {2, 4}, 1);
-  for (const char* pruner : {"sparsegpt", "wanda", "alps", "magnitude"}) {
+  for (const char* pruner : {"sparsegpt", "wanda", "alps", "magnitude", "oats", "threebasil", "hassle_free", "eora"}) {
     INFO(pruner);
-    Value::Table solver{{"method", "test_fixed_slots"}, {"offset", 1}};
-    Value::Table params{{"pattern", "2:4"}, {"mask_solver", Value(solver)}};
-    if (std::string(pruner) == "alps") params["max_iter"] = 20;
+    const std::string name = pruner;
+    Value::Table base{{"pattern", "2:4"}};
+    if (name == "alps" || name == "threebasil") base["max_iter"] = 20;
+    if (name == "oats" || name == "threebasil" || name == "hassle_free" || name == "eora") base["rank"] = 2;
+    if (name == "oats" || name == "hassle_free") base["iterations"] = 3;
+    Value::Table params = base;
+    params["mask_solver"] = Value(Value::Table{{"method", "test_fixed_slots"}, {"offset", 1}});
     const int64_t before = FixedSlotsSolver::calls();
     CompressedLinear c = test::compress(pruner, params, f);
     CHECK(FixedSlotsSolver::calls() > before);
     CHECK(at::equal(c.mask(), want));
-    CompressedLinear d = test::compress(pruner, {{"pattern", "2:4"}}, f);  // default: topk
+    CompressedLinear d = test::compress(pruner, base, f);  // default: topk
     CHECK_FALSE(at::equal(d.mask(), want));
     CHECK(satisfies_nm(d.mask(), {2, 4}, true));
   }
