@@ -1,5 +1,7 @@
 #include "methods/common/low_rank.h"
 
+#include <fmt/format.h>
+
 #include <ATen/ATen.h>
 
 #include "core/error.h"
@@ -39,6 +41,14 @@ LowRankFactors weighted_low_rank_with(const at::Tensor& R, const HessianEigen& e
   at::Tensor A = at::matmul(eig.Q, svd.U.mul(inv_sq.unsqueeze(1))).mul_(c.unsqueeze(0)).t().contiguous();
   at::Tensor B = svd.Vh.t().mul(c.unsqueeze(0)).contiguous();
   return {B, A};
+}
+
+ParamSpec rank_param(int64_t def) { return param_int("rank", def, "rank of the low-rank part").at_least(1); }
+
+void check_rank_fits(const std::string& method, int64_t rank, int64_t out, int64_t in, const std::string& layer) {
+  if (rank > std::min(out, in))
+    throw NotSupported(fmt::format("{}: rank {} exceeds min(out, in) = {} of layer '{}'", method, rank,
+                                   std::min(out, in), layer));
 }
 
 }  // namespace repro

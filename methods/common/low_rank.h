@@ -4,8 +4,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 
 #include <ATen/ATen.h>
+
+#include "core/params.h"
 
 namespace repro {
 
@@ -43,5 +46,10 @@ LowRankFactors weighted_low_rank(const at::Tensor& R, const HessianEigen& eig, i
 // is the result's rank): see rank_r_svd.h for the warm-started randomized one.
 LowRankFactors weighted_low_rank_with(const at::Tensor& R, const HessianEigen& eig,
                                       const std::function<TruncatedSvd(const at::Tensor&)>& svd);
+
+// The `rank` parameter of every sparse + low-rank method (>= 1).
+ParamSpec rank_param(int64_t def = 64);
+// Throws NotSupported when a rank-r term does not fit an [out, in] layer (r > min(out, in)).
+void check_rank_fits(const std::string& method, int64_t rank, int64_t out, int64_t in, const std::string& layer);
 
 }  // namespace repro

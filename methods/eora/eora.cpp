@@ -33,7 +33,7 @@ class Eora final : public LayerCompressor {
       i.version = "1";
       i.params = sparsity_params();
       for (ParamSpec p : {
-               param_int("rank", 64, "rank of the low-rank part").at_least(1),
+               rank_param(),
                pruner_param(),
                param_int("alps_max_iter", 300, "ADMM iterations of ALPS (pruner = 'alps')").at_least(0),
                svd_param("exact"),
@@ -61,9 +61,7 @@ class Eora final : public LayerCompressor {
     at::Tensor W = problem.W.to(at::kFloat);
     const int64_t out = W.size(0), in = W.size(1);
     check_pattern_fits(spec_, in, problem.name);
-    if (rank_ > std::min(out, in))
-      throw NotSupported(fmt::format("eora: rank {} exceeds min(out, in) = {} of layer '{}'", rank_, std::min(out, in),
-                                     problem.name));
+    check_rank_fits("eora", rank_, out, in, problem.name);
     CompressedLinear c = pruner_->compress(problem, ctx);
     SerialIntraOp serial(W.is_cpu());
     PreparedHessian h = prepare_hessian(problem.hessian(), damping_, ctx);  // the pruner's damping

@@ -38,7 +38,7 @@ class HassleFree final : public LayerCompressor {
       i.version = "1";
       i.params = sparsity_params();
       for (ParamSpec p : {
-               param_int("rank", 64, "rank of the low-rank part").at_least(1),
+               rank_param(),
                param_int("iterations", 80, "alternating-minimization iterations (80 in the paper, 40 in the 3BASiL runs)")
                    .at_least(1),
                param_string("lowrank_step", "rrr",
@@ -84,9 +84,7 @@ class HassleFree final : public LayerCompressor {
     at::Tensor W = problem.W.to(at::kFloat);
     const int64_t out = W.size(0), in = W.size(1);
     check_pattern_fits(spec_, in, problem.name);
-    if (rank_ > std::min(out, in))
-      throw NotSupported(fmt::format("hassle_free: rank {} exceeds min(out, in) = {} of layer '{}'", rank_,
-                                     std::min(out, in), problem.name));
+    check_rank_fits("hassle_free", rank_, out, in, problem.name);
     SerialIntraOp serial(W.is_cpu());
     // The pruner damps problem.H itself with the same damping parameters; the L step uses this copy.
     PreparedHessian h = prepare_hessian(problem.hessian(), damping_, ctx);

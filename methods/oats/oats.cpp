@@ -27,7 +27,7 @@ class Oats final : public LayerCompressor {
       i.paper = "Zhang & Papyan, ICLR 2025, arXiv 2409.13652";
       i.version = "1";
       i.params = sparsity_params();
-      i.params.push_back(param_int("rank", 64, "rank of the low-rank part").at_least(1));
+      i.params.push_back(rank_param());
       i.params.push_back(
           param_int("iterations", 80, "alternating iterations (80 in the paper, 40 in the 3BASiL runs)").at_least(1));
       i.params.push_back(svd_param("exact"));  // the OATS code takes a full SVD every iteration
@@ -48,9 +48,7 @@ class Oats final : public LayerCompressor {
     at::Tensor W = problem.W.to(at::kFloat);
     const int64_t out = W.size(0), in = W.size(1);
     check_pattern_fits(spec_, in, problem.name);
-    if (rank_ > std::min(out, in))
-      throw NotSupported(fmt::format("oats: rank {} exceeds min(out, in) = {} of layer '{}'", rank_,
-                                     std::min(out, in), problem.name));
+    check_rank_fits("oats", rank_, out, in, problem.name);
 
     // Dw = sqrt(diag H) ∝ ||X_j||. A dead input (0) is scaled to 0, and its column of S and L is
     // set to 0 on the way back (pseudo-inverse): such weights never affect the output.

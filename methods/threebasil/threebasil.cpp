@@ -115,7 +115,7 @@ class ThreeBasil final : public LayerCompressor {
       i.version = "1";
       i.params = sparsity_params();
       for (ParamSpec p : {
-               param_int("rank", 64, "rank of the low-rank part").at_least(1),
+               rank_param(),
                param_int("max_iter", 2000, "maximum ADMM iterations").at_least(0),
                param_float("rho0", 0.1, "initial ADMM penalty").above(0),
                svd_param("rank_r"),
@@ -141,9 +141,7 @@ class ThreeBasil final : public LayerCompressor {
     at::Tensor W = problem.W.to(at::kFloat);
     const int64_t out = W.size(0), in = W.size(1);
     check_pattern_fits(spec_, in, problem.name);
-    if (opts_.rank > std::min(out, in))
-      throw NotSupported(fmt::format("threebasil: rank {} exceeds min(out, in) = {} of layer '{}'", opts_.rank,
-                                     std::min(out, in), problem.name));
+    check_rank_fits("threebasil", opts_.rank, out, in, problem.name);
     SerialIntraOp serial(W.is_cpu());  // elementwise work is small next to the GEMMs; see intra_op.h
     PreparedHessian h = prepare_hessian(problem.hessian(), damping_, ctx);
     ThreeBasilResult r = threebasil_admm(W, h.H, spec_, opts_, ctx);
