@@ -281,6 +281,9 @@ Params Params::validate(const Value& given, const std::vector<ParamSpec>& specs,
     }
     p.values_[s.name] = std::move(c);
   }
+  for (const auto& s : specs)
+    if (s.quiet_default && s.type != ParamType::Component && p.values_.at(s.name) == s.default_value)
+      p.quiet_.insert(s.name);
   return p;
 }
 
@@ -331,6 +334,7 @@ void Params::fail(const std::string& name, const std::string& message) const {
 std::string Params::canonical() const {
   std::string s;
   for (const auto& [k, v] : values_) {
+    if (quiet_.count(k)) continue;
     if (!s.empty()) s += ",";
     s += k + "=" + v.canonical();
   }
@@ -340,6 +344,7 @@ std::string Params::canonical() const {
 Params& Params::set(const std::string& name, Value v) {
   REPRO_ASSERT(!components_.count(name), "Params::set cannot replace component '" + name + "'");
   values_[name] = std::move(v);
+  quiet_.erase(name);
   return *this;
 }
 

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,9 @@ struct ParamSpec {
   bool min_exclusive = false, max_exclusive = false;
   std::vector<double> also;
   std::string family;  // Component: the plugin family ("MaskSolver")
+  // Left out of the canonical spec while it holds its default: for a parameter added to a released
+  // plugin whose default keeps the old behaviour, so that existing records and caches stay valid.
+  bool quiet_default = false;
 
   bool required() const { return default_value.is_null(); }
 
@@ -51,6 +55,10 @@ struct ParamSpec {
   ParamSpec& at_most(double hi);
   ParamSpec& below(double hi);  // exclusive
   ParamSpec& or_value(double v);
+  ParamSpec& quiet_at_default() {
+    quiet_default = true;
+    return *this;
+  }
   // The accepted values in words: "in [2, 8] or 16", "> 0", "one of a|b", "" when unconstrained.
   std::string constraint() const;
   // Whether a number satisfies the range (and `also`).
@@ -104,7 +112,8 @@ class Params {
   // Throws ConfigError "<where> parameter '<name>' <message>".
   [[noreturn]] void fail(const std::string& name, const std::string& message) const;
 
-  // "a=1,b=x" with keys sorted and every default filled in; components as "c=name(k=v,...)".
+  // "a=1,b=x" with keys sorted and every default filled in (except quiet_at_default parameters
+  // that hold their default); components as "c=name(k=v,...)".
   std::string canonical() const;
   // Every nested component's "name@version" (depth first), for cache keys.
   std::vector<std::string> component_versions() const;
@@ -120,6 +129,7 @@ class Params {
 
   Value::Table values_;
   std::map<std::string, ComponentParams> components_;
+  std::set<std::string> quiet_;  // quiet_at_default parameters holding their default
   std::string context_;
 };
 

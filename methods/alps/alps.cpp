@@ -11,6 +11,7 @@
 #include "methods/api/layer_compressor.h"
 #include "methods/common/admm_schedule.h"
 #include "methods/common/hessian.h"
+#include "methods/common/hessian_memo.h"
 #include "methods/common/intra_op.h"
 #include "methods/common/nm_projection.h"
 #include "methods/common/scaled_hessian.h"
@@ -60,8 +61,8 @@ class Alps final : public LayerCompressor {
     check_pattern_fits(spec_, in, problem.name);
 
     SerialIntraOp serial(W.is_cpu());  // elementwise work is small next to the GEMMs; see intra_op.h
-    PreparedHessian h = prepare_hessian(problem.hessian(), damping_, ctx);
-    ScaledHessian sh(h.H);
+    const std::shared_ptr<const ScaledHessian> shared = scaled_hessian(problem, damping_, ctx);
+    const ScaledHessian& sh = *shared;
     const at::Tensor& Hs = sh.Hs();
     at::Tensor Z0 = sh.to_scaled(W);    // [in, out]
     at::Tensor G = at::matmul(Hs, Z0);  // [in, out]

@@ -4,6 +4,7 @@
 // for every linear of every block; the method never sees a model.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <ATen/core/Tensor.h>
@@ -13,6 +14,8 @@
 #include "models/compressed_linear.h"
 
 namespace repro {
+
+class HessianMemo;  // methods/common/hessian_memo.h
 
 // One linear layer to compress: minimize ||X W^T - X W_hat^T||_F^2 = tr((W - W_hat) H (W - W_hat)^T).
 struct LayerProblem {
@@ -24,6 +27,9 @@ struct LayerProblem {
   at::Tensor X;        // [n_tokens, in] fp32 input samples, on W's device; defined only when the
                        // method's needs_inputs() is true (at most the engine's input_samples rows)
   int64_t n_samples = 0;  // calibration sequences behind H
+  // Set by a caller that solves several problems on this same H (HASSLE-free's S steps): derived
+  // forms of H (damped, scaled, eigendecomposed) that solvers may share. Null: nothing shared.
+  std::shared_ptr<HessianMemo> memo;
 
   // H, asserting the engine's guarantee (a missing H is a harness bug, not a user error).
   const at::Tensor& hessian() const {

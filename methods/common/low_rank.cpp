@@ -1,5 +1,8 @@
 #include "methods/common/low_rank.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include <ATen/ATen.h>
@@ -49,6 +52,58 @@ void check_rank_fits(const std::string& method, int64_t rank, int64_t out, int64
   if (rank > std::min(out, in))
     throw NotSupported(fmt::format("{}: rank {} exceeds min(out, in) = {} of layer '{}'", method, rank,
                                    std::min(out, in), layer));
+}
+
+std::vector<ParamSpec> budget_params() {
+  return {
+      param_float("compression", 0.0,
+                  "total fraction of each layer's parameters removed (sparse nonzeros + low-rank factors); "
+                  "> 0 derives each layer's rank (and unstructured sparsity) from its shape, 0 keeps `rank`")
+          .at_least(0.0)
+          .below(1.0)
+          .quiet_at_default(),
+      param_float("rank_ratio", 0.3,
+                  "unstructured budget: the low-rank share of the kept parameters (HASSLE-free scripts: 0.3)")
+          .above(0.0)
+          .below(1.0)
+          .quiet_at_default(),
+  };
+}
+
+SlrBudget read_budget(const Params& params, const SparsitySpec& spec) {
+  SlrBudget b;
+  b.compression = params.get_float("compression");
+  b.rank_ratio = params.get_float("rank_ratio");
+  if (!b.active()) return b;
+  if (spec.pattern.nm) {
+    const double density = static_cast<double>(spec.pattern.n) / static_cast<double>(spec.pattern.m);
+    if (1.0 - b.compression <= density)
+      params.fail("compression",
+                  fmt::format("compression {} keeps {:.3g} of each layer, but the {}:{} part alone keeps {:.3g}: "
+                              "no room for a low-rank part (use a smaller compression or a sparser pattern)",
+                              b.compression, 1.0 - b.compression, spec.pattern.n, spec.pattern.m, density));
+  }
+  return b;
+}
+
+SlrSplit budget_split(const SlrBudget& budget, const SparsitySpec& spec, int64_t out, int64_t in,
+                      const std::string& layer) {
+  REPRO_ASSERT(budget.active(), "budget_split without a compression budget");
+  const double per_rank = static_cast<double>(out) * static_cast<double>(in) / static_cast<double>(out + in);
+  SlrSplit s;
+  if (spec.pattern.nm) {
+    const double density = static_cast<double>(spec.pattern.n) / static_cast<double>(spec.pattern.m);
+    s.rank = static_cast<int64_t>(std::floor((1.0 - budget.compression - density) * per_rank));
+    s.sparsity = 1.0 - density;
+  } else {
+    s.rank = static_cast<int64_t>(std::floor(budget.rank_ratio * (1.0 - budget.compression) * per_rank));
+    s.sparsity = 1.0 - (1.0 - budget.compression) * (1.0 - budget.rank_ratio);
+  }
+  if (s.rank < 1)
+    throw NotSupported(fmt::format("compression {} leaves layer '{}' ([{}, {}]) a rank below 1", budget.compression,
+                                   layer, out, in));
+  s.rank = std::min(s.rank, std::min(out, in));
+  return s;
 }
 
 }  // namespace repro

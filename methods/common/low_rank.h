@@ -9,6 +9,7 @@
 #include <ATen/ATen.h>
 
 #include "core/params.h"
+#include "methods/common/sparsity_pattern.h"
 
 namespace repro {
 
@@ -51,5 +52,33 @@ LowRankFactors weighted_low_rank_with(const at::Tensor& R, const HessianEigen& e
 ParamSpec rank_param(int64_t def = 64);
 // Throws NotSupported when a rank-r term does not fit an [out, in] layer (r > min(out, in)).
 void check_rank_fits(const std::string& method, int64_t rank, int64_t out, int64_t in, const std::string& layer);
+
+// The fixed-compression budget of the HASSLE-free and OATS code (mazumder-lab/HASSLE-free
+// src/run_llama.py and src/models/lora_utils.py; stephenqz/OATS): instead of a fixed rank, the row
+// gives a total compression c (fraction of a layer's parameters removed) and each layer's rank and
+// sparse part are derived from its shape, so that nnz(S) + r (out + in) ~= (1 - c) out in:
+//   unstructured: r = floor(kappa (1 - c) out in / (out + in)), sparsity p = 1 - (1 - c)(1 - kappa),
+//                 kappa = rank_ratio (0.3 in the HASSLE-free scripts, 0.25 / 0.3 in OATS);
+//   N:M:          the N:M part keeps N/M, the low rank gets the rest:
+//                 r = floor((1 - c - N/M) out in / (out + in)).
+// compression = 0 (the default) keeps the row's fixed `rank` and `sparsity`.
+struct SlrBudget {
+  double compression = 0.0;
+  double rank_ratio = 0.3;
+  bool active() const { return compression > 0.0; }
+};
+struct SlrSplit {
+  int64_t rank = 0;
+  double sparsity = 0.0;  // the unstructured sparse part's sparsity (N:M: 1 - N/M)
+};
+// The `compression` and `rank_ratio` parameters.
+std::vector<ParamSpec> budget_params();
+// Reads them; ConfigError (through params.fail) when an N:M pattern alone keeps the budget or more
+// (no room for a low-rank part). Under a budget the row's `rank` and unstructured `sparsity` are
+// not used: budget_split() decides them per layer.
+SlrBudget read_budget(const Params& params, const SparsitySpec& spec);
+// One layer's rank and sparsity under the budget. NotSupported when the layer's share rounds to rank 0.
+SlrSplit budget_split(const SlrBudget& budget, const SparsitySpec& spec, int64_t out, int64_t in,
+                      const std::string& layer);
 
 }  // namespace repro

@@ -10,7 +10,7 @@ ParamSpec pruner_param() {
 
 std::unique_ptr<LayerCompressor> make_pruner(const std::string& name, const Params& params,
                                              const Value::Table& extra) {
-  Value::Table t = extra;
+  Value::Table t;
   for (const char* key : {"sparsity", "pattern", "percdamp", "hess_diag", "hess_percdamp"})
     if (params.has(key)) t[key] = params.at(key);
   if (params.has("mask_solver")) {
@@ -20,6 +20,7 @@ std::unique_ptr<LayerCompressor> make_pruner(const std::string& name, const Para
     solver["method"] = Value(c.method);
     t["mask_solver"] = Value(solver);
   }
+  for (const auto& [key, value] : extra) t[key] = value;  // the caller's keys win (e.g. a per-layer sparsity)
   auto m = Registry<LayerCompressor>::instance().create(name);
   m->configure(Params::validate(Value(t), m->info().params, "pruner '" + name + "'"));
   return m;

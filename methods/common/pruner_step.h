@@ -17,7 +17,8 @@ namespace repro {
 ParamSpec pruner_param();
 
 // Creates the plugin `name` configured with the caller's sparsity and damping parameters plus
-// `extra` (the pruner's own keys, e.g. {"max_iter", 100} for ALPS). ConfigError as for a row.
+// `extra` (the pruner's own keys, e.g. {"max_iter", 100} for ALPS, or a per-layer "sparsity"), which
+// override the caller's. ConfigError as for a row.
 std::unique_ptr<LayerCompressor> make_pruner(const std::string& name, const Params& params,
                                              const Value::Table& extra = {});
 

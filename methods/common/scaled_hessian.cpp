@@ -1,5 +1,7 @@
 #include "methods/common/scaled_hessian.h"
 
+#include <algorithm>
+
 #include <ATen/ATen.h>
 
 #include "core/error.h"
@@ -26,8 +28,19 @@ at::Tensor ScaledHessian::from_scaled(const at::Tensor& Z) const {
 }
 
 at::Tensor ScaledHessian::regularized_inverse(double rho) const {
+  auto it = inverses_.find(rho);
+  if (it != inverses_.end()) return it->second;
   at::Tensor d = (lam_ + rho).reciprocal_();
-  return at::matmul(Q_ * d.unsqueeze(0), Q_.t()).to(at::kFloat);
+  at::Tensor inv = at::matmul(Q_ * d.unsqueeze(0), Q_.t()).to(at::kFloat);
+  const int64_t bytes = inv.numel() * static_cast<int64_t>(sizeof(float));
+  const auto capacity = static_cast<size_t>(std::max<int64_t>(1, kInverseCacheBytes / std::max<int64_t>(bytes, 1)));
+  while (inverse_order_.size() >= capacity) {
+    inverses_.erase(inverse_order_.front());
+    inverse_order_.pop_front();
+  }
+  inverses_.emplace(rho, inv);
+  inverse_order_.push_back(rho);
+  return inv;
 }
 
 }  // namespace repro

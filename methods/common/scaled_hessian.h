@@ -4,6 +4,10 @@
 // variables Z = D W^T [in, out], and one fp64 eigendecomposition of Hs so that (Hs + rho I)^{-1} is
 // cheap to rebuild whenever rho changes.
 
+#include <cstdint>
+#include <deque>
+#include <map>
+
 #include <ATen/core/Tensor.h>
 
 namespace repro {
@@ -23,10 +27,16 @@ class ScaledHessian {
   at::Tensor from_scaled(const at::Tensor& Z) const;
 
   // (Hs + rho I)^{-1} = Q diag(1 / (lam + rho)) Q^T, built in fp64 and returned fp32 [in, in].
+  // Remembered per rho (the ADMM schedules revisit the same values, within a solve and across the
+  // S steps of HASSLE-free that share one ScaledHessian): at most kInverseCacheBytes of them,
+  // oldest dropped first. The returned tensor is shared: do not modify it in place.
   at::Tensor regularized_inverse(double rho) const;
+  static constexpr int64_t kInverseCacheBytes = int64_t{256} << 20;
 
  private:
   at::Tensor s_, Hs_, lam_, Q_;  // Q_: fp64 eigenvectors
+  mutable std::map<double, at::Tensor> inverses_;
+  mutable std::deque<double> inverse_order_;  // insertion order, for eviction
 };
 
 }  // namespace repro

@@ -16,6 +16,7 @@
 #include "methods/api/layer_compressor.h"
 #include "methods/common/adam.h"
 #include "methods/common/hessian.h"
+#include "methods/common/hessian_memo.h"
 #include "methods/common/intra_op.h"
 #include "methods/common/layer_error.h"
 #include "methods/common/low_rank.h"
@@ -56,6 +57,7 @@ class HassleFree final : public LayerCompressor {
                svd_param("rank_r"),
            })
         i.params.push_back(p);
+      for (ParamSpec p : budget_params()) i.params.push_back(p);
       for (ParamSpec p : damping_params(/*hess_diag=*/true)) i.params.push_back(p);
       return i;
     }();
@@ -76,6 +78,7 @@ class HassleFree final : public LayerCompressor {
     alps_rho_growth_ = params.get_bool("alps_rho_growth");
     svd_ = read_svd_mode(params);
     damping_ = read_damping(params);
+    budget_ = read_budget(params, spec_);
     params_ = params;
     pruner_ = make_pruner(pruner_name_, params_, pruner_extra(0));
   }
@@ -84,14 +87,22 @@ class HassleFree final : public LayerCompressor {
     at::Tensor W = problem.W.to(at::kFloat);
     const int64_t out = W.size(0), in = W.size(1);
     check_pattern_fits(spec_, in, problem.name);
-    check_rank_fits("hassle_free", rank_, out, in, problem.name);
+    // Under a compression budget this layer's rank and sparse part come from its shape.
+    if (budget_.active()) {
+      layer_ = budget_split(budget_, spec_, out, in, problem.name);
+      pruner_ = make_pruner(pruner_name_, params_, pruner_extra(0));
+    } else {
+      layer_ = {rank_, spec_.effective_sparsity()};
+    }
+    const int64_t rank = layer_.rank;
+    check_rank_fits("hassle_free", rank, out, in, problem.name);
     SerialIntraOp serial(W.is_cpu());
     // The pruner damps problem.H itself with the same damping parameters; the L step uses this copy.
     PreparedHessian h = prepare_hessian(problem.hessian(), damping_, ctx);
     const at::Tensor& H = h.H;
     HessianEigen eig;
     if (!gd_) eig = hessian_eigen(H);
-    RankRSvd svd(rank_, svd_, ctx.generator("hassle_free"));
+    RankRSvd svd(rank, svd_, ctx.generator("hassle_free"));
     // Scaled quantities of the 'gd' step: s_j = sqrt(H_jj) + 1e-9, Hs = D^-1 H D^-1.
     at::Tensor s, Hs;
     if (gd_) {
@@ -100,10 +111,12 @@ class HassleFree final : public LayerCompressor {
     }
     // L = B A with the PEFT LoRA init: A Kaiming-uniform (bound 1 / sqrt(in)), B = 0.
     const double bound = 1.0 / std::sqrt(static_cast<double>(in));
-    LowRankFactors L{at::zeros({out, rank_}, W.options()),
-                     at::rand({rank_, in}, ctx.generator("hassle_free_init")).mul_(2 * bound).sub_(bound).to(W.device())};
+    LowRankFactors L{at::zeros({out, rank}, W.options()),
+                     at::rand({rank, in}, ctx.generator("hassle_free_init")).mul_(2 * bound).sub_(bound).to(W.device())};
 
     LayerProblem sub = problem;
+    // Every S step solves on the same H: share its damped, scaled and factorized forms.
+    if (!sub.memo) sub.memo = std::make_shared<HessianMemo>();
     CompressedLinear best_S;
     LowRankFactors best_L;
     double best = std::numeric_limits<double>::infinity();
@@ -135,9 +148,13 @@ class HassleFree final : public LayerCompressor {
 
  private:
   Value::Table pruner_extra(int64_t it) const {
-    if (pruner_name_ != "alps") return {};
+    Value::Table t;
+    if (budget_.active() && !spec_.pattern.nm) t["sparsity"] = Value(layer_.sparsity);
+    if (pruner_name_ != "alps") return t;
     const double rho0 = alps_rho_growth_ ? 0.1 * (5.0 * static_cast<double>(it) + 1.0) : 0.1;
-    return {{"max_iter", Value(alps_max_iter_)}, {"rho0", Value(rho0)}};
+    t["max_iter"] = Value(alps_max_iter_);
+    t["rho0"] = Value(rho0);
+    return t;
   }
 
   // Adam on 1/2 tr((R_s - B A_s) Hs (R_s - B A_s)^T), R_s = R D, A_s = A D, warm-started at L, with
@@ -172,6 +189,8 @@ class HassleFree final : public LayerCompressor {
   bool gd_ = false, keep_best_ = true, alps_rho_growth_ = true;
   SvdMode svd_ = SvdMode::RankR;
   DampingOptions damping_;
+  SlrBudget budget_;
+  SlrSplit layer_;  // the current layer's rank and sparsity (the row's, or the budget's split)
 };
 
 REPRO_REGISTER_METHOD(LayerCompressor, HassleFree);

@@ -31,6 +31,7 @@ class Oats final : public LayerCompressor {
       i.params.push_back(
           param_int("iterations", 80, "alternating iterations (80 in the paper, 40 in the 3BASiL runs)").at_least(1));
       i.params.push_back(svd_param("exact"));  // the OATS code takes a full SVD every iteration
+      for (ParamSpec p : budget_params()) i.params.push_back(p);
       return i;
     }();
     return info;
@@ -42,13 +43,22 @@ class Oats final : public LayerCompressor {
     rank_ = params.get_int("rank");
     iterations_ = params.get_int("iterations");
     svd_mode_ = read_svd_mode(params);
+    budget_ = read_budget(params, spec_);
   }
 
   CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
     at::Tensor W = problem.W.to(at::kFloat);
     const int64_t out = W.size(0), in = W.size(1);
     check_pattern_fits(spec_, in, problem.name);
-    check_rank_fits("oats", rank_, out, in, problem.name);
+    // Under a compression budget (OATS's own rule) the layer's rank and row sparsity come from its shape.
+    SparsitySpec spec = spec_;
+    int64_t rank = rank_;
+    if (budget_.active()) {
+      const SlrSplit split = budget_split(budget_, spec_, out, in, problem.name);
+      rank = split.rank;
+      spec.sparsity = split.sparsity;
+    }
+    check_rank_fits("oats", rank, out, in, problem.name);
 
     // Dw = sqrt(diag H) ∝ ||X_j||. A dead input (0) is scaled to 0, and its column of S and L is
     // set to 0 on the way back (pseudo-inverse): such weights never affect the output.
@@ -59,13 +69,13 @@ class Oats final : public LayerCompressor {
 
     at::Tensor Sp = at::zeros_like(Ws), mask;
     TruncatedSvd svd;
-    RankRSvd rank_r(rank_, svd_mode_, ctx.generator("oats"));
+    RankRSvd rank_r(rank, svd_mode_, ctx.generator("oats"));
     auto progress = ctx.progress("oats " + problem.name, iterations_);
     for (int64_t it = 0; it < iterations_; ++it, progress->advance()) {
       svd = rank_r(Ws - Sp);
       at::Tensor Lp = at::matmul(svd.U * svd.S.unsqueeze(0), svd.Vh);
       at::Tensor R = Ws - Lp;
-      mask = select_mask(R.abs(), spec_, UnstructuredScope::Row, ctx);
+      mask = select_mask(R.abs(), spec, UnstructuredScope::Row, ctx);
       Sp = R.mul_(mask);
     }
     progress->finish();
@@ -82,6 +92,7 @@ class Oats final : public LayerCompressor {
   int64_t rank_ = 64;
   int64_t iterations_ = 80;
   SvdMode svd_mode_ = SvdMode::Exact;
+  SlrBudget budget_;
 };
 
 REPRO_REGISTER_METHOD(LayerCompressor, Oats);

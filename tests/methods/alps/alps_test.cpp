@@ -1,5 +1,6 @@
 #include "core/error.h"
 #include <ATen/ATen.h>
+#include "methods/common/hessian_memo.h"
 #include "methods/common/topk.h"
 #include "tests/catch.h"
 #include "tests/methods/method_test_util.h"
@@ -43,4 +44,31 @@ TEST_CASE("alps: beats magnitude and wanda clearly; parameters validated", "[met
   CHECK(alps < 0.7 * test::rel_error(f, compress("wanda", {{"sparsity", 0.7}}, f)));
   CHECK_THROWS_AS(test::make_compressor("alps", {{"rho0", 0.0}}), ConfigError);
   CHECK_THROWS_AS(test::make_compressor("alps", {{"max_iter", -1}}), ConfigError);
+}
+
+TEST_CASE("alps: a HessianMemo shares the scaled Hessian across solves and changes nothing",
+          "[methods][alps][hassle_free]") {
+  auto f = test::make_layer(48, 96, 5);
+  auto alps = test::make_compressor("alps", {{"pattern", "2:4"}, {"max_iter", 40}});
+  RunContext& ctx = test::quiet_context();
+  LayerProblem plain{"l", f.W, f.H};
+  LayerProblem shared = plain;
+  shared.memo = std::make_shared<HessianMemo>();
+  const CompressedLinear a = alps->compress(plain, ctx);
+  const CompressedLinear b = alps->compress(shared, ctx);
+  const CompressedLinear c = alps->compress(shared, ctx);  // from the memo
+  CHECK(at::equal(a.sparse_values(), b.sparse_values()));
+  CHECK(at::equal(a.sparse_values(), c.sparse_values()));
+  CHECK(at::equal(a.mask(), c.mask()));
+  // One ScaledHessian per damping; one (Hs + rho I)^-1 per rho, returned again without a rebuild.
+  const DampingOptions d;
+  auto s1 = shared.memo->scaled(f.H, d, ctx);
+  CHECK(s1 == shared.memo->scaled(f.H, d, ctx));
+  DampingOptions other = d;
+  other.percdamp = 0.1;
+  CHECK(s1 != shared.memo->scaled(f.H, other, ctx));
+  CHECK(s1->regularized_inverse(0.3).data_ptr() == s1->regularized_inverse(0.3).data_ptr());
+  // A memo made for one H refuses another (a caller bug, not a user error).
+  at::Tensor H2 = f.H.clone();
+  CHECK_THROWS_AS(shared.memo->scaled(H2, d, ctx), InternalError);
 }

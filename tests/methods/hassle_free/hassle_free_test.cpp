@@ -2,6 +2,7 @@
 #include <ATen/ATen.h>
 
 #include "core/error.h"
+#include "core/registry.h"
 #include "methods/common/layer_error.h"
 #include "methods/common/low_rank.h"
 #include "methods/common/topk.h"
@@ -92,4 +93,60 @@ TEST_CASE("hassle_free: the Adam low-rank step, ALPS as the pruner, rank_r, para
   CHECK_THROWS_AS(compress("hassle_free", {{"rank", 129}}, f), NotSupported);
   CHECK_THROWS_AS(test::make_compressor("hassle_free", {{"lowrank_step", "sgd"}}), ConfigError);
   CHECK_THROWS_AS(test::make_compressor("hassle_free", {{"pruner", "wanda"}}), ConfigError);
+}
+
+TEST_CASE("compression budget: each layer's rank and sparse part from its shape (HASSLE-free and OATS code)",
+          "[methods][hassle_free][oats]") {
+  // Unstructured, c = 0.6, kappa = 0.3 on a [64, 128] layer: r = floor(0.3 * 0.4 * 64 * 128 / 192) = 5,
+  // sparse part at sparsity 1 - 0.4 * 0.7 = 0.72.
+  SparsitySpec unstructured;
+  SlrSplit s = budget_split({0.6, 0.3}, unstructured, 64, 128, "l");
+  CHECK(s.rank == 5);
+  CHECK(s.sparsity == Approx(0.72));
+  // 2:8 with c = 0.5: the N:M part keeps 1/4, the low rank the other 1/4: r = floor(0.25 * 64 * 128 / 192) = 10.
+  SparsitySpec nm;
+  nm.pattern = SparsityPattern::parse("2:8");
+  s = budget_split({0.5, 0.3}, nm, 64, 128, "l");
+  CHECK(s.rank == 10);
+  CHECK(s.sparsity == Approx(0.75));
+  // A layer too small for a rank-1 share is NotSupported, naming it.
+  CHECK_THROWS_AS(budget_split({0.95, 0.3}, unstructured, 8, 8, "tiny"), NotSupported);
+
+  // End to end: the kept parameters (sparse nonzeros + r (out + in)) land on the budget, for both methods.
+  auto f = test::make_layer(64, 128, 3);
+  for (const char* method : {"hassle_free", "oats"}) {
+    for (const char* pattern : {"unstructured", "2:8"}) {
+      Value::Table p{{"pattern", pattern}, {"compression", 0.5}, {"iterations", 3}, {"svd", "exact"}};
+      auto c = compress(method, p, f);
+      const StorageStats st = c.stats();
+      const double kept = static_cast<double>(st.nnz + st.low_rank_params) / static_cast<double>(st.numel);
+      INFO(method << " " << pattern << " rank " << st.rank << " nnz " << st.nnz << " kept " << kept);
+      CHECK(kept <= 0.5 + 1e-9);
+      CHECK(kept > 0.5 - 192.0 / (64.0 * 128.0) - 1e-9);  // within one rank's share
+      // 2:8: floor(0.25 * 42.67) = 10; unstructured: floor(0.3 * 0.5 * 42.67) = 6.
+      CHECK(st.rank == (std::string(pattern) == "2:8" ? 10 : 6));
+    }
+  }
+}
+
+TEST_CASE("compression budget: an N:M part that alone keeps the budget is a ConfigError at load",
+          "[methods][hassle_free]") {
+  auto f = test::make_layer(16, 32, 1);
+  try {
+    compress("hassle_free", {{"pattern", "2:4"}, {"compression", 0.5}}, f);
+    FAIL("no error");
+  } catch (const ConfigError& e) {
+    INFO(e.what());
+    CHECK(std::string(e.what()).find("no room for a low-rank part") != std::string::npos);
+  }
+}
+
+TEST_CASE("a quiet_at_default parameter stays out of the canonical spec until it is set", "[methods][hassle_free]") {
+  const MethodInfo& info = *Catalog::instance().find("LayerCompressor", "hassle_free");
+  const Params d = Params::validate(Value(Value::Table{}), info.params, "hf");
+  CHECK(d.canonical().find("compression") == std::string::npos);
+  CHECK(d.canonical().find("rank_ratio") == std::string::npos);
+  CHECK(d.get_float("rank_ratio") == Approx(0.3));
+  const Params set = Params::validate(Value(Value::Table{{"compression", 0.6}}), info.params, "hf");
+  CHECK(set.canonical().find("compression=0.6") != std::string::npos);
 }
