@@ -235,7 +235,7 @@ class AdmmQ final : public LayerCompressor {
       for (ParamSpec p : {
                param_string("init", "gptq", "starting codes and the grids they fix: GPTQ's or RTN's", {"gptq", "rtn"}),
                param_int("max_iter", 300, "maximum ADMM iterations (0: the init, then the local search)").at_least(0),
-               param_float("rho0", 0.1, "initial ADMM penalty (relative to the unit-diagonal scaled Hessian)").above(0),
+               param_float("rho0", 0.01, "initial ADMM penalty (relative to the unit-diagonal scaled Hessian)").above(0),
                param_int("ls_sweeps", 10, "maximum local-search sweeps over the input columns (0: none)").at_least(0),
            })
         i.params.push_back(p);
@@ -252,7 +252,7 @@ class AdmmQ final : public LayerCompressor {
     group_size_ = q.group_size;
     damping_ = read_damping(params);
     admm_.max_iter = params.get_int("max_iter");
-    admm_.rho.rho0 = params.get_float("rho0");
+    admm_.rho = admm_q_schedule(params.get_float("rho0"));
     ls_sweeps_ = params.get_int("ls_sweeps");
     gptq_.reset();
     if (params.get_string("init") == "gptq") {
@@ -321,7 +321,7 @@ class AdmmQ final : public LayerCompressor {
   QuantGridOptions opts_;
   int64_t group_size_ = 128;
   DampingOptions damping_;
-  AdmmQOptions admm_;  // ALPS's schedule: x1.3 / x1.2 / x1.1 every 3 iterations, stop checks after 30
+  AdmmQOptions admm_;
   int64_t ls_sweeps_ = 10;
   std::unique_ptr<LayerCompressor> gptq_;  // the init; null for init = "rtn"
 };

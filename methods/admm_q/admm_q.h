@@ -35,9 +35,17 @@ struct ScaledGrid {
 // column scaling c ([in] fp32; ones gives the unscaled grid of W^T). Same device as q.
 ScaledGrid make_scaled_grid(const QuantCodes& q, const at::Tensor& c);
 
+// ALPS's schedule (x1.3 / x1.2 / x1.1 every 3 iterations, stop checks after 30) with ADMM-Q's
+// default rho0 (0.01, measured: README.md).
+inline RhoScheduleOptions admm_q_schedule(double rho0 = 0.01) {
+  RhoScheduleOptions o;
+  o.rho0 = rho0;
+  return o;
+}
+
 struct AdmmQOptions {
   int64_t max_iter = 300;
-  RhoScheduleOptions rho;  // ALPS's schedule (methods/common/admm_schedule.h)
+  RhoScheduleOptions rho = admm_q_schedule();
   bool trace = false;      // record residual, objective and rho at the start and at every rho update
 };
 

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <iomanip>
 #include <iostream>
+#include <string>
+#include <utility>
 
 #include "tests/catch.h"
 #include "tests/methods/method_test_util.h"

@@ -1,6 +1,8 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "methods/admm_q/admm_q.h"
 #include "methods/common/layer_error.h"
