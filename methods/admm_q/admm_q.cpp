@@ -65,7 +65,8 @@ AdmmQResult admm_q_solve(const at::Tensor& W, const at::Tensor& H, const QuantCo
   const int64_t out = W.size(0), in = W.size(1);
   REPRO_ASSERT(init.codes.size(0) == out && init.codes.size(1) == in, "admm_q_solve: init shape");
   // Preconditioning: c_j = sqrt(H_jj) + eps, Hs = C^-1 H C^-1 has a unit diagonal, so one rho fits
-  // every coordinate; one fp64 eigh makes (Hs + rho I)^-1 cheap for any rho (ALPS, Sec. 3).
+  // every coordinate; one fp64 eigh makes (Hs + rho I)^-1 cheap for any rho (as in ALPS,
+  // arXiv 2406.07831, and its code mazumder-lab/ALPS).
   ScaledHessian sh(H);
   const at::Tensor& Hs = sh.Hs();
   const at::Tensor B0 = sh.to_scaled(W);  // [in, out], the unconstrained optimum
