@@ -40,6 +40,8 @@ TEST_CASE("every compressor runs on CUDA tensors and matches its CPU result", "[
       {"alps", {{"sparsity", 0.6}}},
       {"alps", {{"pattern", "2:4"}}},
       {"oats", {{"sparsity", 0.5}, {"rank", 8}, {"iterations", 10}}},
+      {"admm_q", {{"bits", 3}, {"group_size", 64}}},
+      {"admm_q", {{"bits", 4}, {"group_size", -1}, {"init", "rtn"}}},
   };
   for (const Case& c : cases) {
     INFO(c.method);
