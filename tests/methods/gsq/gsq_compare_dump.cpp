@@ -41,9 +41,12 @@ double mse(DecoderBlock& block, const BlockIO& io) {
 
 }  // namespace
 
-TEST_CASE("dump one block and its GPTQ init for the authors' GSQ code, then run gsq", "[.][gsq_dump]") {
+TEST_CASE("dump one block and its GPTQ init for the authors' GSQ code, then run gsq", "[.][slow][gsq_dump]") {
   const char* env = std::getenv("GSQ_DUMP_DIR");
-  REQUIRE(env);
+  if (!env) {
+    WARN("GSQ_DUMP_DIR is not set: nothing to dump");
+    return;
+  }
   const std::filesystem::path dir(env);
   std::filesystem::create_directories(dir);
   const int64_t epochs = std::getenv("GSQ_EPOCHS") ? std::atoll(std::getenv("GSQ_EPOCHS")) : 10;
