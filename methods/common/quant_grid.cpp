@@ -62,6 +62,14 @@ GridParams fit_grid(const at::Tensor& x_in, const QuantGridOptions& opts) {
     at::Tensor zero1 = opts.sym ? best.zero : at::round(-xmin1 / scale1);
     at::Tensor q = fake_quantize(x, scale1, zero1, maxq);
     at::Tensor err = q.sub_(x).abs_().pow_(opts.clip_norm).sum(-1);
+    if (opts.sym && opts.clip_neg_scale) {
+      // The mirrored grid wins only where strictly better (GSQ's quant.py keeps +s on ties).
+      at::Tensor qn = fake_quantize(x, -scale1, zero1, maxq);
+      at::Tensor err_neg = qn.sub_(x).abs_().pow_(opts.clip_norm).sum(-1);
+      at::Tensor use_neg = err_neg.lt(err);
+      scale1 = at::where(use_neg, -scale1, scale1);
+      err = at::where(use_neg, err_neg, err);
+    }
     at::Tensor better = err.lt(best_err);
     best_err = at::where(better, err, best_err);
     best.scale = at::where(better, scale1, best.scale);

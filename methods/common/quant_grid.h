@@ -22,13 +22,17 @@ struct QuantGridOptions {
   double clip_norm = 2.4;
   int clip_grid = 100;        // shrink factors p = 1 - i / clip_grid ...
   double clip_max_shrink = 0.8;  // ... for i < clip_max_shrink * clip_grid (p = 1.00 .. 0.21)
+  // Symmetric grids with clip_search: also try the negated scale at every shrink factor, which
+  // mirrors the levels {-2,-1,0,1} s to {2,1,0,-1} |s| (GSQ's GPTQ quantizer, IST-DASLab/GSQ,
+  // src/prior/quant.py). The chosen scale may then be negative.
+  bool clip_neg_scale = false;
 
   int64_t maxq() const { return (int64_t{1} << bits) - 1; }
 };
 
 // One grid per slice: scale and zero have x's shape without its last dim, fp32.
 struct GridParams {
-  at::Tensor scale;  // [...] fp32, > 0
+  at::Tensor scale;  // [...] fp32, > 0 (< 0 possible only with clip_neg_scale)
   at::Tensor zero;   // [...] fp32, integer-valued, in [0, maxq]
 };
 

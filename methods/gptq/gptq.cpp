@@ -57,6 +57,9 @@ class Gptq final : public LayerCompressor {
                param_bool("act_order", false, "quantize columns in order of decreasing diag(H)"),
                param_bool("static_groups", false, "fit every group's grid on the original W before the sweep"),
                param_int("block_size", 128, "columns per lazy batch update").at_least(1),
+               param_bool("clip_neg_scale", false,
+                          "sym + clip_search: also try each negated scale (GSQ's GPTQ init, IST-DASLab/GSQ)")
+                   .quiet_at_default(),
            })
         i.params.push_back(p);
       for (ParamSpec p : damping_params(/*hess_diag=*/false)) i.params.push_back(p);
@@ -69,6 +72,9 @@ class Gptq final : public LayerCompressor {
   void configure(const Params& params) override {
     QuantSettings q = read_quant(params);
     opts_ = q.grid;
+    opts_.clip_neg_scale = params.get_bool("clip_neg_scale");
+    if (opts_.clip_neg_scale && !(opts_.sym && opts_.clip_search))
+      params.fail("clip_neg_scale", "needs sym = true and clip_search = true");
     group_size_ = q.group_size;
     act_order_ = params.get_bool("act_order");
     static_groups_ = params.get_bool("static_groups");

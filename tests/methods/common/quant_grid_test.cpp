@@ -70,6 +70,26 @@ TEST_CASE("MSE clipping search never raises the |q - w|^2.4 error and clips an o
   }
 }
 
+TEST_CASE("clip_neg_scale: the mirrored symmetric grid {2,1,0,-1}|s| is chosen when it fits better",
+          "[methods][quant][gsq]") {
+  QuantGridOptions o;
+  o.bits = 2;
+  o.sym = true;
+  o.clip_search = true;
+  // Levels {-2,-1,0,1} s cannot hold +0.2 and -0.1 together at s = 0.1; the negated scale can.
+  at::Tensor w = row({0.2f, 0.1f, 0.0f, -0.1f});
+  GridParams pos = fit_grid(w, o);
+  CHECK(pos.scale.item<float>() > 0.0f);
+  o.clip_neg_scale = true;
+  GridParams neg = fit_grid(w, o);
+  CHECK(neg.scale.item<float>() == Approx(-0.1).margin(1e-6));  // p = 0.75 of 2 * 0.2 / 3, negated
+  CHECK(neg.zero.item<float>() == 2.0f);
+  CHECK(fake_quantize(w, neg.scale, neg.zero, o.maxq()).sub(w).abs().max().item<float>() < 1e-6f);
+  // A row that the positive grid fits exactly keeps a positive scale (ties keep +s).
+  GridParams keep = fit_grid(row({-0.2f, -0.1f, 0.0f, 0.1f}), o);
+  CHECK(keep.scale.item<float>() > 0.0f);
+}
+
 TEST_CASE("quantize_rtn: codes in [0, 2^b - 1], dequant == scale * (code - zero), groups", "[methods][quant]") {
   auto f = test::make_layer(48, 200, 2);  // 200 = 128 + 72: a partial last group
   for (int bits : {2, 3, 4, 8}) {
