@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "models/hadamard.h"
 #include "models/llama_ops.h"
 
 namespace repro {
@@ -116,6 +117,7 @@ DecoderBlock DecoderBlock::clone() const {
   out.q_norm = clone_tensor(q_norm);
   out.k_norm = clone_tensor(k_norm);
   out.inv_freq = clone_tensor(inv_freq);
+  out.sim = sim;
   return out;
 }
 
@@ -126,7 +128,11 @@ at::Tensor DecoderBlock::forward(const at::Tensor& hidden, const at::Tensor& pos
   const int64_t Hq = c.num_attention_heads, Hkv = c.num_key_value_heads, hd = c.head_dim;
   const double eps = c.rms_norm_eps;
 
-  at::Tensor x = rms_norm(hidden, input_layernorm, eps);
+  const ForwardSim& s = sim;
+  const bool act = s.act_on();
+  auto act_quant = [&](const at::Tensor& t) { return act ? fake_quant(t, s.act) : t; };
+
+  at::Tensor x = act_quant(rms_norm(hidden, input_layernorm, eps));
   at::Tensor q = q_proj.forward(x).view({B, T, Hq, hd});
   at::Tensor k = k_proj.forward(x).view({B, T, Hkv, hd});
   at::Tensor v = v_proj.forward(x).view({B, T, Hkv, hd});
@@ -140,12 +146,23 @@ at::Tensor DecoderBlock::forward(const at::Tensor& hidden, const at::Tensor& pos
   auto [cos, sin] = rope_cos_sin(inv_freq, position_ids, q.scalar_type());
   q = apply_rope(q, cos, sin);
   k = apply_rope(k, cos, sin);
+  if (s.qk_hadamard) {
+    q = hadamard_transform(q, "head_dim");
+    k = hadamard_transform(k, "head_dim");
+  }
+  if (s.kv_on()) {
+    k = fake_quant_kv(k, s.k);
+    v = fake_quant_kv(v, s.v);
+  }
   at::Tensor attn = causal_attention(q, k, v, c.sliding_window.value_or(0));
   attn = attn.transpose(1, 2).reshape({B, T, Hq * hd});
-  at::Tensor h = hidden + o_proj.forward(attn);
+  if (s.o_heads_hadamard) attn = hadamard_transform_groups(attn, hd, "num_attention_heads");
+  at::Tensor h = hidden + o_proj.forward(act_quant(attn));
 
-  x = rms_norm(h, post_attention_layernorm, eps);
-  return h + down_proj.forward(at::silu(gate_proj.forward(x)) * up_proj.forward(x));
+  x = act_quant(rms_norm(h, post_attention_layernorm, eps));
+  at::Tensor gated = at::silu(gate_proj.forward(x)) * up_proj.forward(x);
+  if (s.down_hadamard) gated = hadamard_transform(gated, "intermediate_size");
+  return h + down_proj.forward(act_quant(gated));
 }
 
 }  // namespace repro

@@ -12,6 +12,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "models/forward_sim.h"
 #include "models/linear.h"
 #include "models/llama_config.h"
 
@@ -37,6 +38,7 @@ class DecoderBlock {
   at::Tensor post_attention_layernorm;    // [D]
   at::Tensor q_norm, k_norm;              // [hd] (Qwen3), else undefined
   at::Tensor inv_freq;                    // [hd / 2] fp32 rotary inverse frequencies (not a parameter)
+  ForwardSim sim;                         // online rotations and fake quantization (forward_sim.h)
 
   // hidden: [B, T, D]; position_ids: [T] or [B, T] int64 (any device). Returns [B, T, D] in
   // hidden's dtype. Parameters must already be on hidden's device and in its dtype.
@@ -64,8 +66,8 @@ class DecoderBlock {
   // device and keep their fp32. The results are new tensors: set requires_grad afterwards.
   void to(c10::Device device, c10::ScalarType dtype);
 
-  // A deep copy: every tensor and compressed form is cloned (detached, requires_grad off);
-  // input hooks are not copied.
+  // A deep copy: every tensor and compressed form is cloned (detached, requires_grad off), `sim`
+  // is copied; input hooks are not copied.
   DecoderBlock clone() const;
 
   int64_t layer_index() const { return layer_index_; }

@@ -112,4 +112,10 @@ void CausalLM::tie_weights() {
   if (config_.tie_word_embeddings) lm_head.weight = embed_tokens;
 }
 
+void CausalLM::untie_weights() {
+  if (!config_.tie_word_embeddings) return;
+  config_.tie_word_embeddings = false;
+  lm_head.weight = embed_tokens.detach().clone();
+}
+
 }  // namespace repro

@@ -59,6 +59,9 @@ class CausalLM {
   std::vector<NamedParam> named_parameters();
   // Points lm_head.weight at embed_tokens when the config ties them (no-op otherwise).
   void tie_weights();
+  // Gives lm_head its own copy of the embedding and marks the config untied (no-op when untied):
+  // for transforms that change the two differently (QuaRot fuses the final norm into lm_head).
+  void untie_weights();
 
  private:
   LlamaConfig config_;

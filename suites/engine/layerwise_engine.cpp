@@ -173,6 +173,9 @@ EngineReport compress_model(CausalLM& model, const at::Tensor& calibration, Laye
     throw ConfigError(fmt::format("engine order '{}' is not parallel or sequential", o.order));
   REPRO_ASSERT(calibration.dim() == 2, "calibration windows must be [n, T]");
   at::NoGradGuard no_grad;
+  // Hessians (and refiner targets) from full-precision activations, as QuaRot and SpinQuant run
+  // GPTQ before installing their activation quantizers; act_quant's calib_quant opts out.
+  QuantSimPause pause_fake_quant(model);
   EngineReport report;
   const c10::ScalarType dtype = model.embed_tokens.scalar_type();
   const c10::Device home = model.embed_tokens.device();

@@ -18,6 +18,9 @@
 // collects every Hessian. Order "sequential" (the GPTQ repo's true-sequential): each input group
 // is calibrated after the earlier groups are compressed.
 //
+// Fake quantization installed by act_quant (ForwardSim) is paused while the engine runs, unless its
+// calib_quant is set; online rotations stay on.
+//
 // Only the current block and the activations live on the device; the rest of the model stays on
 // the CPU. Data-free compressors (magnitude, RTN) without a refiner skip calibration entirely.
 
