@@ -26,6 +26,39 @@ at::Tensor QuantCodes::dequantize() const {
   return s * (codes.to(at::kFloat) - z);
 }
 
+at::Tensor QuantCodes::packed() const {
+  REPRO_ASSERT(defined(), "packed() on empty codes");
+  return pack_codes(codes, bits);
+}
+
+int64_t packed_row_bytes(int64_t in, int bits) { return (in * bits + 7) / 8; }
+
+at::Tensor pack_codes(const at::Tensor& codes, int bits) {
+  REPRO_ASSERT(codes.dim() == 2 && codes.scalar_type() == at::kByte, "pack_codes: [out, in] uint8 codes");
+  REPRO_ASSERT(bits >= 1 && bits <= 8, "pack_codes: bits in [1, 8]");
+  const int64_t out = codes.size(0), in = codes.size(1), bytes = packed_row_bytes(in, bits);
+  REPRO_ASSERT(bits == 8 || codes.numel() == 0 || codes.max().item<int64_t>() < (int64_t{1} << bits),
+               "pack_codes: a code does not fit in " + std::to_string(bits) + " bits");
+  auto byte_opts = codes.options();
+  // [out, in, bits] bit planes, least significant first, then 8 bits per byte.
+  at::Tensor shifts = at::arange(bits, byte_opts.dtype(at::kInt));
+  at::Tensor plane = codes.to(at::kInt).unsqueeze(-1).bitwise_right_shift(shifts).bitwise_and(1).reshape({out, in * bits});
+  plane = at::constant_pad_nd(plane, {0, bytes * 8 - in * bits}).reshape({out, bytes, 8});
+  at::Tensor weights = at::ones({8}, byte_opts.dtype(at::kInt)).bitwise_left_shift(at::arange(8, byte_opts.dtype(at::kInt)));
+  return (plane * weights).sum(-1).to(at::kByte);
+}
+
+at::Tensor unpack_codes(const at::Tensor& packed, int bits, int64_t in) {
+  REPRO_ASSERT(packed.dim() == 2 && packed.scalar_type() == at::kByte, "unpack_codes: [out, bytes] uint8");
+  REPRO_ASSERT(bits >= 1 && bits <= 8 && packed.size(1) == packed_row_bytes(in, bits), "unpack_codes: bad shape");
+  const int64_t out = packed.size(0);
+  auto opts = packed.options().dtype(at::kInt);
+  at::Tensor plane = packed.to(at::kInt).unsqueeze(-1).bitwise_right_shift(at::arange(8, opts)).bitwise_and(1);
+  plane = plane.reshape({out, -1}).narrow(1, 0, in * bits).reshape({out, in, bits});
+  at::Tensor weights = at::ones({bits}, opts).bitwise_left_shift(at::arange(bits, opts));
+  return (plane * weights).sum(-1).to(at::kByte);
+}
+
 nlohmann::json StorageStats::to_json() const {
   return {{"numel", numel}, {"nnz", nnz}, {"rank", rank}, {"low_rank_params", low_rank_params}, {"bits", bits},
           {"bits_per_weight", bits_per_weight()}};
@@ -115,6 +148,9 @@ StorageStats CompressedLinear::stats() const {
   }
   double value_bits = has_quant() ? quant_.bits : kValueBits;
   double bits = static_cast<double>(s.nnz) * value_bits;
+  // Dense quantized weights are stored bit-packed, each row padded to a whole byte (pack_codes).
+  if (has_quant() && !has_sparse())
+    bits = 8.0 * static_cast<double>(out_ * packed_row_bytes(in_, quant_.bits));
   if (has_sparse() && s.nnz < s.numel) {
     // N:M: ceil(log2(M)) index bits per kept value; unstructured: a 1-bit-per-weight bitmap.
     if (m_ > 0) bits += static_cast<double>(s.nnz) * std::ceil(std::log2(static_cast<double>(m_)));

@@ -30,7 +30,19 @@ struct QuantCodes {
   // Per-column group index [in] int64 (from g_idx or group_size).
   at::Tensor column_groups() const;
   at::Tensor dequantize() const;  // [out, in] fp32
+  // The codes bit-packed for storage (pack_codes); codes stay unpacked for the simulated forward.
+  at::Tensor packed() const;
 };
+
+// Bit-packed integer codes: each row's `in` codes of `bits` bits laid end to end, least significant
+// bit first, in ceil(in * bits / 8) bytes (a row is padded to a whole byte, so rows stay
+// addressable). codes: [out, in] uint8 (values < 2^bits), any device -> [out, packed_row_bytes]
+// uint8 on the same device.
+at::Tensor pack_codes(const at::Tensor& codes, int bits);
+// The inverse: [out, packed_row_bytes] uint8 -> [out, in] uint8.
+at::Tensor unpack_codes(const at::Tensor& packed, int bits, int64_t in);
+// Bytes of one packed row: ceil(in * bits / 8).
+int64_t packed_row_bytes(int64_t in, int bits);
 
 struct StorageStats {
   int64_t numel = 0;          // out * in
