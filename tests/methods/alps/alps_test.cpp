@@ -51,7 +51,7 @@ TEST_CASE("alps: a HessianMemo shares the scaled Hessian across solves and chang
   auto f = test::make_layer(48, 96, 5);
   auto alps = test::make_compressor("alps", {{"pattern", "2:4"}, {"max_iter", 40}});
   RunContext& ctx = test::quiet_context();
-  LayerProblem plain{"l", f.W, f.H};
+  LayerProblem plain = f.problem();
   LayerProblem shared = plain;
   shared.memo = std::make_shared<HessianMemo>();
   const CompressedLinear a = alps->compress(plain, ctx);
