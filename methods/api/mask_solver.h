@@ -22,6 +22,9 @@ class MaskSolver : public Method {
   // consecutive columns of a row (a transposable solver also keeps n per m rows of each m x m
   // block). Called many times per layer: heavy setup belongs in configure().
   virtual at::Tensor solve(const at::Tensor& scores, NMPattern pattern, RunContext& ctx) = 0;
+  // True for a solver whose masks also keep exactly n of every m rows in each m x m block
+  // (transposable N:M: scores.size(0) % m == 0 is then required).
+  virtual bool transposable() const { return false; }
 };
 
 }  // namespace repro

@@ -69,7 +69,11 @@ at::Tensor scaled_support(const at::Tensor& Z, const SparsitySpec& spec, RunCont
   REPRO_ASSERT(Z.dim() == 2, "scaled_support: Z must be [in, out]");
   if (!spec.pattern.nm) return topk_mask(Z.abs(), keep_count(Z.numel(), spec.sparsity));
   if (uses_default_nm_solver(spec)) return nm_abs_mask(Z, spec.pattern.nm_pattern(), 0);
-  return select_mask(Z.t().abs(), spec, UnstructuredScope::Layer, ctx).t();
+  // The Euclidean projection onto a support set keeps the support of largest sum of Z^2. Row-wise
+  // top-N is the same on |Z| or Z^2; a transposable solver maximises a sum over rows AND columns of
+  // each block, where the two differ (TSENOR, arXiv 2505.23949 §4: ALPS's projection step).
+  at::Tensor scores = spec.transposable ? Z.t().square() : Z.t().abs();
+  return select_mask(scores, spec, UnstructuredScope::Layer, ctx).t();
 }
 
 }  // namespace repro

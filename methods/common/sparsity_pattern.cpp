@@ -48,6 +48,10 @@ std::vector<ParamSpec> sparsity_params(double default_sparsity) {
       param_string("pattern", "unstructured", "'unstructured' or 'N:M' (keep N of every M input columns, e.g. 2:4)"),
       param_component("mask_solver", MaskSolver::kFamily, kDefaultMaskSolver,
                       "the MaskSolver that picks N:M masks (topk, or e.g. { method = \"tsenor\", ... })"),
+      param_bool("transposable", false,
+                 "N:M masks that are also N:M along the output rows of every M x M block, so W^T is N:M too "
+                 "(needs a transposable mask_solver: tsenor, exact_transposable, greedy_transposable)")
+          .quiet_at_default(),
   };
 }
 
@@ -62,13 +66,30 @@ SparsitySpec sparsity_pattern(const Params& params) {
   const ComponentParams& solver = params.get_component("mask_solver");
   s.mask_solver = solver.canonical();
   s.solver = Registry<MaskSolver>::instance().create(solver);
+  s.transposable = params.get_bool("transposable");
+  if (s.transposable && !s.pattern.nm)
+    params.fail("transposable", fmt::format("transposable masks need an N:M pattern (pattern = '{}')", s.pattern.str()));
+  if (s.pattern.nm && s.transposable != s.solver->transposable()) {
+    const std::string& name = s.solver->info().name;
+    if (s.transposable)
+      params.fail("transposable", fmt::format("mask_solver '{}' picks row-wise N:M masks; transposable masks need a "
+                                              "transposable solver (tsenor, exact_transposable, greedy_transposable)",
+                                              name));
+    params.fail("mask_solver", fmt::format("mask_solver '{}' picks transposable masks: set transposable = true "
+                                           "(or use a row-wise solver such as topk)",
+                                           name));
+  }
   return s;
 }
 
-void check_pattern_fits(const SparsitySpec& spec, int64_t in, const std::string& layer) {
+void check_pattern_fits(const SparsitySpec& spec, int64_t out, int64_t in, const std::string& layer) {
   if (spec.pattern.nm && in % spec.pattern.m != 0)
     throw NotSupported(fmt::format("layer '{}': {} sparsity needs the input width ({}) to be a multiple of {}", layer,
                                    spec.pattern.str(), in, spec.pattern.m));
+  if (spec.transposable && out % spec.pattern.m != 0)
+    throw NotSupported(fmt::format("layer '{}': transposable {} sparsity needs the output width ({}) to be a multiple "
+                                   "of {}",
+                                   layer, spec.pattern.str(), out, spec.pattern.m));
 }
 
 at::Tensor select_mask(const at::Tensor& scores, const SparsitySpec& spec, UnstructuredScope scope, RunContext& ctx) {

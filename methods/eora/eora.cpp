@@ -60,7 +60,7 @@ class Eora final : public LayerCompressor {
   CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
     at::Tensor W = problem.W.to(at::kFloat);
     const int64_t out = W.size(0), in = W.size(1);
-    check_pattern_fits(spec_, in, problem.name);
+    check_pattern_fits(spec_, out, in, problem.name);
     check_rank_fits("eora", rank_, out, in, problem.name);
     CompressedLinear c = pruner_->compress(problem, ctx);
     SerialIntraOp serial(W.is_cpu());

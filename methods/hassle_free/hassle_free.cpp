@@ -86,7 +86,7 @@ class HassleFree final : public LayerCompressor {
   CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
     at::Tensor W = problem.W.to(at::kFloat);
     const int64_t out = W.size(0), in = W.size(1);
-    check_pattern_fits(spec_, in, problem.name);
+    check_pattern_fits(spec_, out, in, problem.name);
     // Under a compression budget this layer's rank and sparse part come from its shape.
     if (budget_.active()) {
       layer_ = budget_split(budget_, spec_, out, in, problem.name);

@@ -41,7 +41,7 @@ class Magnitude final : public LayerCompressor {
   CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
     SerialIntraOp serial(problem.W.is_cpu());  // see intra_op.h
     at::Tensor W = problem.W.to(at::kFloat);
-    check_pattern_fits(spec_, W.size(1), problem.name);
+    check_pattern_fits(spec_, W.size(0), W.size(1), problem.name);
     at::Tensor mask = select_mask(copy_large(W).abs_(), spec_, scope_, ctx);
     CompressedLinear c;
     c.set_sparse(W, mask);

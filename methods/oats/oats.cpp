@@ -49,7 +49,7 @@ class Oats final : public LayerCompressor {
   CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
     at::Tensor W = problem.W.to(at::kFloat);
     const int64_t out = W.size(0), in = W.size(1);
-    check_pattern_fits(spec_, in, problem.name);
+    check_pattern_fits(spec_, out, in, problem.name);
     // Under a compression budget (OATS's own rule) the layer's rank and row sparsity come from its shape.
     SparsitySpec spec = spec_;
     int64_t rank = rank_;

@@ -121,7 +121,7 @@ class SparseGpt final : public LayerCompressor {
   CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
     const at::Tensor W = problem.W.to(at::kFloat);
     const int64_t out = W.size(0), in = W.size(1);
-    check_pattern_fits(spec_, in, problem.name);
+    check_pattern_fits(spec_, out, in, problem.name);
     const bool grouped = quant_.on && num_groups(in, quant_.group_size) > 1;
 
     // Per-channel grids come from the original W (as in the SparseGPT repo: before dead columns).

@@ -140,7 +140,7 @@ class ThreeBasil final : public LayerCompressor {
   CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
     at::Tensor W = problem.W.to(at::kFloat);
     const int64_t out = W.size(0), in = W.size(1);
-    check_pattern_fits(spec_, in, problem.name);
+    check_pattern_fits(spec_, out, in, problem.name);
     check_rank_fits("threebasil", opts_.rank, out, in, problem.name);
     SerialIntraOp serial(W.is_cpu());  // elementwise work is small next to the GEMMs; see intra_op.h
     PreparedHessian h = prepare_hessian(problem.hessian(), damping_, ctx);

@@ -35,7 +35,7 @@ class Wanda final : public LayerCompressor {
   CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
     SerialIntraOp serial(problem.W.is_cpu());  // see intra_op.h
     at::Tensor W = problem.W.to(at::kFloat);
-    check_pattern_fits(spec_, W.size(1), problem.name);
+    check_pattern_fits(spec_, W.size(0), W.size(1), problem.name);
     // diag(H) is proportional to mean_t x_j^2 (Wanda's scaler_row): the score order is the same.
     at::Tensor norm = problem.hessian().diagonal().to(at::kFloat).clamp_min(0).sqrt();
     at::Tensor score = copy_large(W).abs_().mul_(norm.unsqueeze(0));

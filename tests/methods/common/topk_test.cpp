@@ -89,7 +89,14 @@ TEST_CASE("sparsity_pattern reads and validates the shared parameters", "[method
                   ConfigError);
   CHECK_THROWS_AS(sparsity_pattern(Params::validate(Value(Value::Table{{"mask_solver", "tpok"}}), specs, "t")),
                   ConfigError);
-  CHECK_THROWS_AS(check_pattern_fits(s, 30, "layer"), NotSupported);
+  CHECK_THROWS_AS(check_pattern_fits(s, 8, 30, "layer"), NotSupported);
+  CHECK_NOTHROW(check_pattern_fits(s, 30, 32, "layer"));  // row-wise N:M: any number of rows
+  // transposable = true needs an N:M pattern and a transposable solver (topk is row-wise).
+  CHECK_THROWS_AS(sparsity_pattern(Params::validate(Value(Value::Table{{"transposable", true}}), specs, "t")),
+                  ConfigError);
+  CHECK_THROWS_AS(sparsity_pattern(Params::validate(
+                      Value(Value::Table{{"pattern", "2:4"}, {"transposable", true}}), specs, "t")),
+                  ConfigError);
 }
 
 TEST_CASE("solve_mask runs a MaskSolver from the registry and checks its mask", "[methods][sparsity]") {
