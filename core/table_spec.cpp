@@ -38,6 +38,8 @@ std::string claim_kind_name(ClaimKind k) {
     case ClaimKind::GapClosed: return "gap_closed";
     case ClaimKind::RatioBelow: return "ratio_below";
     case ClaimKind::RatioAbove: return "ratio_above";
+    case ClaimKind::AtMost: return "at_most";
+    case ClaimKind::AtLeast: return "at_least";
   }
   return "?";
 }
@@ -383,8 +385,9 @@ TableSpec TableSpec::parse(const Value& root, const std::string& id, const LoadO
       ClaimSpec c;
       c.loc = cvv.loc();
       std::string kind = cv.get_string("kind");
-      static const std::vector<std::string> kinds = {"less", "greater", "better", "gap_closed", "ratio_below",
-                                                     "ratio_above"};
+      // In ClaimKind's order.
+      static const std::vector<std::string> kinds = {"less",        "greater",     "better",  "gap_closed",
+                                                     "ratio_below", "ratio_above", "at_most", "at_least"};
       auto kit = std::find(kinds.begin(), kinds.end(), kind);
       if (kit == kinds.end())
         cv.fail("kind", fmt::format("unknown claim kind '{}'{}; kinds: {}", kind, did_you_mean(kind, kinds),
@@ -392,11 +395,14 @@ TableSpec TableSpec::parse(const Value& root, const std::string& id, const LoadO
       c.kind = static_cast<ClaimKind>(kit - kinds.begin());
       c.metric = cv.get_string("metric");
       c.a = resolve(cv, "a", c.a_row);
-      c.b = resolve(cv, "b", c.b_row);
+      const bool bound = c.kind == ClaimKind::AtMost || c.kind == ClaimKind::AtLeast;
+      if (bound && cv.has("b")) cv.fail("b", fmt::format("a '{}' claim bounds one row (`a`) by `threshold`", kind));
+      if (bound) c.b = c.a, c.b_row = c.a_row;
+      else c.b = resolve(cv, "b", c.b_row);
       if (c.kind == ClaimKind::GapClosed) c.ref = resolve(cv, "ref", c.ref_row);
       else if (cv.has("ref")) cv.fail("ref", "only gap_closed claims take a reference row");
       bool needs_threshold = c.kind == ClaimKind::GapClosed || c.kind == ClaimKind::RatioBelow ||
-                             c.kind == ClaimKind::RatioAbove;
+                             c.kind == ClaimKind::RatioAbove || bound;
       if (needs_threshold) c.threshold = cv.get_float("threshold");
       else c.threshold = cv.get_float("threshold", 0.0);
       if (c.kind == ClaimKind::Better && t.metric_better(c.metric) == Better::None)
@@ -415,7 +421,8 @@ TableSpec TableSpec::parse(const Value& root, const std::string& id, const LoadO
       const Value& pvv = pl->as_array()[pi];
       if (!pvv.is_table()) throw ConfigError(fmt::format("{}plots[{}]: expected a table", loc_prefix(pvv), pi));
       ConfigView pv(pvv, fmt::format("plots[{}]", pi));
-      pv.check_keys({"name", "x", "y", "x_better", "y_better", "log_x", "log_y", "title", "reference", "series"});
+      pv.check_keys({"name", "x", "y", "x_better", "y_better", "log_x", "log_y", "title", "reference", "series", "join",
+                     "point_labels"});
       PlotSpec p;
       p.name = pv.get_string("name", "pareto");
       p.x = pv.get_string("x");
@@ -450,6 +457,11 @@ TableSpec TableSpec::parse(const Value& root, const std::string& id, const LoadO
           for (const auto& r : t.rows) labels.push_back(r.label);
           pv.fail("series", fmt::format("no [[rows]] entry is labelled '{}'{}", want, did_you_mean(want, labels)));
         }
+      const std::string join = pv.get_string("join", "rows");
+      if (join != "rows" && join != "x")
+        pv.fail("join", fmt::format("'{}' is neither 'rows' (a series' points joined in row order) nor 'x'", join));
+      p.join_by_x = join == "x";
+      p.point_labels = pv.get_bool("point_labels", false);
       if (!names.insert(p.name).second) pv.fail("name", fmt::format("two plots are named '{}'", p.name));
       t.plots.push_back(std::move(p));
     }

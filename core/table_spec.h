@@ -8,8 +8,8 @@
 //             suite parameter overrides, paper = { metric = value }, paper_uncertain, note;
 //             any row value may be given per scale: rank = { embedded = 4, paper = 64 }
 //   [[claims]] the paper's claims, checked in the report (see ClaimSpec)
-//   [[plots]]  Pareto plots: x, y, x_better, y_better, log_x, log_y, title, reference, series
-//              (see PlotSpec)
+//   [[plots]]  Pareto plots: x, y, x_better, y_better, log_x, log_y, title, reference, series,
+//              join, point_labels (see PlotSpec)
 //
 // A list given where a parameter takes one value is a sweep: the row expands to one row per
 // value (several lists: their Cartesian product). The expanded row's label gets the values:
@@ -61,24 +61,27 @@ struct RowSpec {
   std::string canonical() const;
 };
 
-enum class ClaimKind { Less, Greater, Better, GapClosed, RatioBelow, RatioAbove };
+// AtMost / AtLeast bound one row's metric by a number (`a` and `threshold`, no `b`); the others
+// compare two rows. The semantics: report/claims.h.
+enum class ClaimKind { Less, Greater, Better, GapClosed, RatioBelow, RatioAbove, AtMost, AtLeast };
 
 struct ClaimSpec {
   ClaimKind kind = ClaimKind::Less;
   std::string metric;
-  std::string a, b, ref;   // row display labels
+  std::string a, b, ref;   // row display labels (at_most / at_least: b = a)
   size_t a_row = 0, b_row = 0, ref_row = 0;
-  double threshold = 0.0;  // margin (less/greater/better), fraction (gap_closed), bound (ratio_*)
+  double threshold = 0.0;  // margin (less/greater/better), fraction (gap_closed), bound (ratio_*, at_*)
   std::string text;        // the claim in words, from the paper
   std::string note;        // optional context printed under the claim (e.g. scale caveats)
   SourceLoc loc;
 };
 std::string claim_kind_name(ClaimKind k);
 
-// One plot of a table: one series per [[rows]] label, its sweep joined in row order; rows named in
-// `reference` ("Dense") are drawn as a labelled horizontal line at their y, not as points; `series`
-// keeps only the [[rows]] labels it names, in its order (N:M rows, all at one density, left out of a
-// density plot).
+// One plot of a table: one series per [[rows]] label, its sweep joined in row order (`join = "x"`:
+// in x order, for a sweep whose x does not grow with it); rows named in `reference` ("Dense") are
+// drawn as a labelled horizontal line at their y, not as points; `series` keeps only the [[rows]]
+// labels it names, in its order (N:M rows, all at one density, left out of a density plot);
+// `point_labels` writes each of our points' sweep values beside it ("8:16").
 struct PlotSpec {
   std::string name = "pareto";
   std::string x, y;
@@ -88,6 +91,8 @@ struct PlotSpec {
   std::vector<std::string> reference;  // row display labels, as written
   std::vector<size_t> reference_rows;  // their indices in TableSpec::rows, same order
   std::vector<std::string> series;     // [[rows]] labels to draw, in key order; empty: every label
+  bool join_by_x = false;              // join = "x" (default "rows")
+  bool point_labels = false;
 };
 
 struct LoadOptions {

@@ -95,6 +95,13 @@ ClaimOutcome evaluate_claim(const ClaimSpec& c, Better direction, double a, doub
                     fmt::format("{}: ratio {} ({} / {})", who, format_value(ratio, kRatioDigits),
                                 format_value(a, digits), format_value(b, digits)));
     }
+    case ClaimKind::AtMost:
+    case ClaimKind::AtLeast: {
+      const bool at_most = c.kind == ClaimKind::AtMost;
+      return decide(at_most ? a <= c.threshold : a >= c.threshold, a,
+                    fmt::format("{}: {} (needs {} {})", who, format_value(a, digits), at_most ? "≤" : "≥",
+                                format_trimmed(c.threshold, 6)));
+    }
   }
   REPRO_ASSERT(false, "unhandled claim kind");
 }
@@ -118,6 +125,8 @@ std::string describe_claim(const ClaimSpec& c, Better direction) {
       return fmt::format("{} / {} ≤ {} ({})", c.a, c.b, format_trimmed(c.threshold, 6), c.metric);
     case ClaimKind::RatioAbove:
       return fmt::format("{} / {} ≥ {} ({})", c.a, c.b, format_trimmed(c.threshold, 6), c.metric);
+    case ClaimKind::AtMost: return fmt::format("{} ≤ {} ({})", c.a, format_trimmed(c.threshold, 6), c.metric);
+    case ClaimKind::AtLeast: return fmt::format("{} ≥ {} ({})", c.a, format_trimmed(c.threshold, 6), c.metric);
   }
   return claim_kind_name(c.kind);
 }

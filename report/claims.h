@@ -10,6 +10,7 @@
 //                row (typically Dense); pass iff f >= t. Not evaluable when b == r. (The two
 //                forms are the same number, so the fraction needs no direction.)
 //   ratio_below  pass iff a / b <= t;   ratio_above  pass iff a / b >= t.  Not evaluable when b == 0.
+//   at_most      pass iff a <= t;       at_least     pass iff a >= t  (one row; b is a).
 // A claim is NotRun when a row it needs was not run, failed, lacks the metric or holds NaN, or
 // when it is not evaluable; its detail then says why.
 

@@ -65,6 +65,8 @@ PlotRequest request_for(const PlotSpec& plot, const std::string& title) {
   req.y_better = plot.y_better;
   req.log_x = plot.log_x;
   req.log_y = plot.log_y;
+  req.join_by_x = plot.join_by_x;
+  req.point_labels = plot.point_labels;
   return req;
 }
 

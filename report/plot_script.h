@@ -2,8 +2,9 @@
 // The text of a Pareto plot: a gnuplot script and its tab-separated data file. Pure functions
 // (no files, no processes), so the script is easy to test and to read.
 //
-// One series per [[rows]] label: our points filled and joined by a line in sweep order, the
-// paper's numbers as open markers of the same shape and colour; one key entry per series. Each
+// One series per [[rows]] label: our points filled and joined by a line in sweep order (or in x
+// order), the paper's numbers as open markers of the same shape and colour; one key entry per
+// series; with point_labels, each of our points carries its sweep values. Each
 // series style is a gnuplot line style (report/plot_style.h), numbered and drawn the same in every
 // plot of a paper. Reference rows ("Dense") are horizontal lines labelled on the line; their y
 // counts towards the y range, nothing of theirs towards the x range. Our Pareto front (and the
@@ -24,6 +25,10 @@ struct PlotRequest {
   Better x_better = Better::Lower, y_better = Better::Lower;  // None on either axis: no front drawn
   bool log_x = false, log_y = false;
   std::string paper_legend = "paper";  // the paper's numbers in the key: "paper (Llama-3-8B)"
+  // A series' line joins its points in x order (stable: equal x keep sweep order) instead of sweep
+  // order: for a sweep whose x does not grow with it (seconds per N:M pattern), no back and forth.
+  bool join_by_x = false;
+  bool point_labels = false;  // our points labelled with their sweep values ("8:16"), in the series' colour
 };
 
 struct Series {
@@ -54,6 +59,10 @@ struct PlotText {
 // <base>.dat and writes <base>.svg, <base>.png and <base>.pdf, all relative to its own folder.
 // `data` with plotted == 0 gives a script that would fail; callers skip such plots.
 PlotText plot_text(const PlotRequest& request, const PlotData& data, const std::string& base_name);
+
+// A point's sweep values, for its label: "8:16" for the tag "pattern=8:16", "3, 0.5" for
+// "bits=3,sparsity=0.5".
+std::string sweep_values(const std::string& tag);
 
 // "wikitext2_ppl (lower is better)", or the bare name for Better::None.
 std::string axis_label(const std::string& metric, Better better);

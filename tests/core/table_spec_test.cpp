@@ -106,6 +106,28 @@ TEST_CASE("table spec: claims and plots resolve row labels", "[core][table]") {
   CHECK(t.plots[0].y_better == Better::Lower);
 }
 
+TEST_CASE("table spec: at_most / at_least claims bound one row; plots may join by x and label points",
+          "[core][table]") {
+  const std::string rows = std::string(kHead) + "[[rows]]\nlabel = \"S\"\ncompressor = { method = \"shrink\", bits = [2, 3] }\n";
+  auto t = parse(rows + "[[claims]]\nkind = \"at_least\"\nmetric = \"score\"\na = \"S [bits=3]\"\nthreshold = 100\n"
+                        "[[plots]]\nx = \"acc\"\ny = \"score\"\njoin = \"x\"\npoint_labels = true\n");
+  REQUIRE(t.claims.size() == 1);
+  CHECK(t.claims[0].kind == ClaimKind::AtLeast);
+  CHECK(t.claims[0].a_row == 1);
+  CHECK(t.claims[0].b_row == 1);
+  CHECK(t.claims[0].threshold == 100.0);
+  CHECK(t.plots[0].join_by_x);
+  CHECK(t.plots[0].point_labels);
+  CHECK_FALSE(parse(rows + "[[plots]]\nx = \"acc\"\ny = \"score\"\n").plots[0].join_by_x);
+  CHECK(error_of(rows + "[[claims]]\nkind = \"at_most\"\nmetric = \"score\"\na = \"S [bits=3]\"\nb = \"S [bits=2]\"\n"
+                        "threshold = 1\n")
+            .find("key 'claims[0].b': a 'at_most' claim bounds one row (`a`) by `threshold`") != std::string::npos);
+  CHECK(error_of(rows + "[[claims]]\nkind = \"at_most\"\nmetric = \"score\"\na = \"S [bits=3]\"\n")
+            .find("claims[0].threshold") != std::string::npos);
+  CHECK(error_of(rows + "[[plots]]\nx = \"acc\"\ny = \"score\"\njoin = \"y\"\n")
+            .find("key 'plots[0].join': 'y' is neither 'rows'") != std::string::npos);
+}
+
 TEST_CASE("table spec: errors name file:line and key", "[core][table]") {
   std::string h = kHead;
   CHECK(error_of(h + "[[rows]]\nlabel = \"A\"\ncompresor = \"shrink\"\n") ==

@@ -208,3 +208,56 @@ TEST_CASE("claim descriptions when the config gives no text", "[report][claims]"
   CHECK(describe_claim(claim(ClaimKind::Better), Better::Higher) == "A better than B (ppl, higher is better)");
   CHECK(describe_claim(claim(ClaimKind::RatioAbove, 2.5), Better::Lower) == "A / B ≥ 2.5 (ppl)");
 }
+
+TEST_CASE("at_most and at_least bound one row's metric", "[report][claims]") {
+  auto most = claim(ClaimKind::AtMost, 5.0);
+  CHECK(eval(most, Better::Lower, 5.0, 5.0) == ClaimStatus::Pass);
+  CHECK(eval(most, Better::Lower, 5.1, 5.1) == ClaimStatus::Fail);
+  CHECK(eval(most, Better::Lower, kNan, kNan) == ClaimStatus::NotRun);
+  auto o = evaluate_claim(most, Better::Lower, 3.2, 3.2, kNan, 3, "ours");
+  CHECK(o.status == ClaimStatus::Pass);
+  CHECK(o.value == 3.2);
+  CHECK(o.detail == "ours: 3.20 (needs ≤ 5)");
+  auto least = claim(ClaimKind::AtLeast, 100.0);
+  CHECK(eval(least, Better::Higher, 100.0, 100.0) == ClaimStatus::Pass);
+  CHECK(eval(least, Better::Higher, 99.9, 99.9) == ClaimStatus::Fail);
+  CHECK(describe_claim(most, Better::Lower) == "A ≤ 5 (ppl)");
+  CHECK(describe_claim(least, Better::Higher) == "A ≥ 100 (ppl)");
+}
+
+TEST_CASE("at_most / at_least through a table: one row, no b, a threshold", "[report][claims]") {
+  TableSpec t = make_table(R"(
+[table]
+title = "Bounds"
+suite = "report_test"
+
+[[rows]]
+label = "A"
+compressor = { method = "fakeq", bits = 3 }
+paper = { ppl = 8.0 }
+
+[[claims]]
+kind = "at_most"
+metric = "ppl"
+a = "A"
+threshold = 10
+text = "A stays under 10"
+
+[[claims]]
+kind = "at_least"
+metric = "acc"
+a = "A"
+threshold = 0.5
+)");
+  REQUIRE(t.claims.size() == 2);
+  CHECK(t.claims[0].kind == ClaimKind::AtMost);
+  CHECK(t.claims[0].b_row == t.claims[0].a_row);
+  TableReport rep = build_table_report(t, {ok_record(t.rows[0], {{"ppl", 12.0}, {"acc", 0.7}})}, 0);
+  REQUIRE(rep.claims.size() == 2);
+  CHECK(rep.claims[0].ours.status == ClaimStatus::Fail);
+  REQUIRE(rep.claims[0].paper);
+  CHECK(rep.claims[0].paper->status == ClaimStatus::Pass);
+  CHECK(claim_line(rep.claims[0]) == "✗ A stays under 10 — ours: 12.0 (needs ≤ 10) · paper: 8.00 (needs ≤ 10) ✓");
+  CHECK(rep.claims[1].ours.status == ClaimStatus::Pass);
+  CHECK_FALSE(rep.claims[1].paper);
+}

@@ -452,3 +452,33 @@ TEST_CASE("gnuplot missing or failing is a clear error naming the script", "[rep
     CHECK(std::string(e.what()).find(script.string()) != std::string::npos);
   }
 }
+
+TEST_CASE("plot script: join = \"x\" joins a series in x order; point labels give the sweep values",
+          "[report][plot]") {
+  TableSpec t = make_table(kPlotToml);
+  TableReport rep = build_table_report(t, plot_records(t), 0);
+  PlotRequest req = request_of(t.plots[0]);
+  req.join_by_x = true;
+  req.point_labels = true;
+  PlotText text = plot_text(req, table_plot_data(rep, t.plots[0]), "t-pareto");
+  INFO(text.script);
+  INFO(text.data);
+  // Q's sweep runs 4, 2, 3 bits: its line (ours and the paper's) now goes 2, 3, 4.
+  CHECK(block_lines(text.data, "Q, ours, in x order") ==
+        std::vector<std::string>{"2.1\t60\tQ [bits=2]\tbits=2", "3.1\t30\tQ [bits=3]\tbits=3",
+                                 "4.1\t35\tQ [bits=4]\tbits=4"});
+  CHECK(block_lines(text.data, "Q, the paper's, in x order") ==
+        std::vector<std::string>{"2\t12\tQ [bits=2]\tbits=2", "3\t8\tQ [bits=3]\tbits=3", "4\t7\tQ [bits=4]\tbits=4"});
+  CHECK(text.script.find("one block per series, in x order") != std::string::npos);
+  // Labels after the two reference labels, ours only, in the series' colour.
+  const std::string colour = paper_styles(t).at("Q").colour;
+  CHECK(text.script.find("set label 3 '2' at first 2.1, first 60 left offset char 0.6, char 0.5 tc rgb '" + colour +
+                         "' font ',8' front\n") != std::string::npos);
+  CHECK(count(text.script, "set label ") == 2 + 5);
+  CHECK(sweep_values("pattern=8:16") == "8:16");
+  CHECK(sweep_values("bits=3,sparsity=0.5") == "3, 0.5");
+  // The default keeps sweep order and draws no point labels.
+  PlotText plain = plot_text(request_of(t.plots[0]), table_plot_data(rep, t.plots[0]), "t-pareto");
+  CHECK(block_lines(plain.data, "Q, ours, in sweep order").front() == "4.1\t35\tQ [bits=4]\tbits=4");
+  CHECK(count(plain.script, "set label ") == 2);
+}
