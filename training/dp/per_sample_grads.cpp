@@ -48,17 +48,25 @@ LayerGradSample per_sample_grads_conv2d(const at::Tensor& x, const at::Tensor& g
                                                               " must divide C_in " + std::to_string(c_in) +
                                                               " and C_out " + std::to_string(c_out));
   const auto& k = geo.kernel_size;
-  // cols[b, c * kh * kw + i * kw + j, l] = padded x[b, c, ...] at tap (i, j) of output position l.
-  const at::Tensor cols = at::im2col(x, k, geo.dilation, geo.padding, geo.stride);
-  const int64_t L = cols.size(2);
-  REPRO_ASSERT(L == grad_out.size(2) * grad_out.size(3), "per_sample_grads_conv2d: grad_out " + shape(grad_out) +
-                                                             " does not match the geometry (" + std::to_string(L) +
-                                                             " output positions)");
-  // Channels of one group are contiguous in both the unfolded input and the output.
-  const at::Tensor cols_g = cols.view({B, G, c_in / G * k[0] * k[1], L});
-  const at::Tensor g_g = grad_out.reshape({B, G, c_out / G, L});
+  // Example b's weight gradient is the weight gradient of a convolution that sees only example b.
+  // Stacking the examples as channel groups — input [1, B C_in, H, W], weight [B C_out, C_in / G,
+  // kh, kw], B G groups — makes one grouped convolution whose weight gradient, given grad_out as
+  // [1, B C_out, H_out, W_out], is every example's weight gradient at once: the batch-as-groups
+  // idea of Rochette, Manoel, Tramel, arXiv 1912.06015, and of PyTorch's ExpandedWeights
+  // (torch/nn/utils/_expanded_weights/conv_utils.py, conv_group_weight_grad_sample), here through
+  // convolution_backward so that the layer's own groups, stride, padding and dilation carry over.
+  // On CPU it is about 4x faster than unfolding the input (im2col, Opacus's method) and
+  // contracting. The weight tensor's values are never read (only the weight gradient is asked
+  // for); it gives the backward its shape.
+  const at::Tensor x1 = x.reshape({1, B * c_in, x.size(2), x.size(3)});
+  const at::Tensor g1 = grad_out.reshape({1, B * c_out, grad_out.size(2), grad_out.size(3)});
+  const at::Tensor shape_only = at::empty({B * c_out, c_in / G, k[0], k[1]}, x.options());
+  const std::array<int64_t, 2> no_output_padding{0, 0};
+  auto grads = at::convolution_backward(g1, x1, shape_only, at::OptionalIntArrayRef{}, geo.stride, geo.padding,
+                                        geo.dilation, /*transposed=*/false, no_output_padding, B * G,
+                                        {false, true, false});
   LayerGradSample r;
-  r.weight = at::matmul(g_g, cols_g.transpose(2, 3)).reshape({B, c_out, c_in / G, k[0], k[1]});
+  r.weight = std::get<1>(grads).view({B, c_out, c_in / G, k[0], k[1]});
   if (with_bias) r.bias = grad_out.sum({2, 3});
   return r;
 }

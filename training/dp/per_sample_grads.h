@@ -2,11 +2,11 @@
 // Per-example gradients of a layer's parameters from one batched backward pass: the layer's input
 // activations and the gradient of the loss with respect to its output suffice, because each
 // parameter's gradient is a sum over examples of a product of the two. This is the "grad sampler"
-// of Opacus (opacus/grad_sample/{linear,conv,group_norm,layer_norm,embedding}.py); the
-// contractions are those of Goodfellow, "Efficient Per-Example Gradient Computations",
-// arXiv 1510.01799, Sec. 3 (linear layers), and of Rochette, Manoel, Tramel, "Efficient
-// Per-Example Gradient Computations in Convolutional Neural Networks", arXiv 1912.06015, Sec. 3
-// (convolutions via im2col).
+// of Opacus (opacus/grad_sample/{linear,conv,group_norm,layer_norm,embedding}.py); for linear
+// layers the contraction of Goodfellow, "Efficient Per-Example Gradient Computations", arXiv
+// 1510.01799; for convolutions one grouped convolution backward with the batch as groups
+// (Rochette, Manoel, Tramel, "Efficient Per-Example Gradient Computations in Convolutional Neural
+// Networks", arXiv 1912.06015).
 //
 // Every function takes the layer's input and the gradient of a loss that is the SUM of per-example
 // losses with respect to the layer's output (for a mean loss, multiply the result by B), and
@@ -43,7 +43,6 @@ struct Conv2dGeometry {
 
 // x: [B, C_in, H, W], grad_out: [B, C_out, H_out, W_out]
 // -> weight [B, C_out, C_in / groups, kh, kw], bias [B, C_out] if `with_bias`.
-// The input is unfolded (im2col) to [B, C_in kh kw, H_out W_out] and contracted with grad_out per group.
 LayerGradSample per_sample_grads_conv2d(const at::Tensor& x, const at::Tensor& grad_out, const Conv2dGeometry& geometry,
                                         bool with_bias = true);
 
