@@ -1,0 +1,178 @@
+// Seconds per 4096 x 4096 score matrix of the transposable N:M mask solvers (methods/tsenor,
+// greedy_transposable, exact_transposable), with each one's gap to the optimum as a counter.
+//
+//   bench_transposable_masks [--device=cpu|cuda] [--threads=N] [--benchmark_filter=REGEX]
+//
+// Benchmarks: <solver>/<N>_<M>/4096x4096 on |Student-t(3)| scores (heavy-tailed, like weight
+// magnitudes), and tsenor_phases/<N>_<M>/4096x4096, which times tsenor's steps one by one
+// (counters s_dykstra, s_round, s_repair). Counters: gap = (opt - obj) / opt over the whole matrix,
+// block_gap = the mean of the per-block relative gaps, exact_blocks = blocks tsenor or greedy
+// handed to the exact solver.
+
+#include <benchmark/benchmark.h>
+
+#include <ATen/ATen.h>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/params.h"
+#include "core/run_context.h"
+#include "methods/api/mask_solver.h"
+#include "methods/common/mask_solver.h"
+#include "methods/common/transposable.h"
+#include "methods/common/transposable_flow.h"
+
+namespace {
+
+using repro::NMPattern;
+using repro::Value;
+
+constexpr int64_t kSize = 4096;
+const std::vector<NMPattern> kPatterns = {{8, 16}, {16, 32}};
+const std::vector<std::string> kSolvers = {"exact_transposable", "tsenor", "greedy_transposable"};
+
+c10::Device g_device(c10::kCPU);
+
+// |Student-t(3)| scores [kSize, kSize] on the bench device, built once.
+const at::Tensor& scores() {
+  static const at::Tensor s = [] {
+    at::Generator g = at::make_generator<at::CPUGeneratorImpl>(2505);
+    at::Tensor z = at::randn({kSize, kSize}, g, at::kFloat);
+    at::Tensor chi2 = at::randn({3, kSize, kSize}, g, at::kFloat).square_().sum(0);
+    return z.div_(chi2.div_(3).sqrt_()).abs_().to(g_device);
+  }();
+  return s;
+}
+
+// The optimal objective of every block, computed once per pattern.
+const at::Tensor& optimum(NMPattern p) {
+  static std::map<int64_t, at::Tensor> cache;
+  auto it = cache.find(p.m);
+  if (it == cache.end()) {
+    at::Tensor A = repro::to_blocks(scores(), p.m);
+    it = cache.emplace(p.m, repro::block_objective(A, repro::exact_transposable_blocks(A, p.n))).first;
+  }
+  return it->second;
+}
+
+void set_gap_counters(benchmark::State& state, NMPattern p, const at::Tensor& mask) {
+  at::Tensor obj = repro::block_objective(repro::to_blocks(scores(), p.m), repro::to_blocks(mask, p.m));
+  const at::Tensor& opt = optimum(p);
+  state.counters["gap"] = ((opt.sum() - obj.sum()) / opt.sum()).item<double>();
+  state.counters["block_gap"] = ((opt - obj) / opt).mean().item<double>();
+}
+
+void run_solver(benchmark::State& state, const std::string& name, NMPattern p) {
+  repro::RunOptions ro;
+  ro.device = g_device.str();
+  ro.progress = false;
+  ro.log_level = "warn";
+  repro::RunContext ctx(ro);
+  auto solver = repro::Registry<repro::MaskSolver>::instance().create(name);
+  solver->configure(repro::Params::validate(Value(Value::Table{}), solver->info().params, name));
+  const at::Tensor& s = scores();
+  at::Tensor mask;
+  for (auto _ : state) {
+    mask = repro::solve_mask(*solver, s, p, ctx);
+    ctx.synchronize();
+  }
+  set_gap_counters(state, p, mask);
+  int64_t exact = 0;
+  for (const auto& [counter, v] : ctx.counters())
+    if (counter.find("exact_fallback_blocks") != std::string::npos) exact += v;
+  state.counters["exact_blocks"] = benchmark::Counter(static_cast<double>(exact), benchmark::Counter::kAvgIterations);
+}
+
+// tsenor's steps with its default options, timed one by one.
+void run_tsenor_phases(benchmark::State& state, NMPattern p) {
+  repro::RunContext ctx;
+  auto solver = repro::Registry<repro::MaskSolver>::instance().create("tsenor");
+  const auto params = repro::Params::validate(Value(Value::Table{}), solver->info().params, "tsenor");
+  repro::DykstraOptions o;
+  o.tau = params.get_float("tau");
+  o.iters = params.get_int("iters");
+  o.tol = params.get_float("tol");
+  const int64_t steps = params.get_int("local_search");
+  double t_blocks = 0, t_dykstra = 0, t_round = 0, t_repair = 0;
+  int64_t iterations = 0;
+  auto now = [&] {
+    ctx.synchronize();
+    return std::chrono::steady_clock::now();
+  };
+  auto sec = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
+  at::Tensor mask;
+  for (auto _ : state) {
+    auto t0 = now();
+    at::Tensor A = repro::to_blocks(scores(), p.m);
+    auto t1 = now();
+    repro::DykstraResult r = repro::dykstra_transposable(A, p.n, o);
+    auto t2 = now();
+    mask = repro::greedy_round(r.S, A, p.n);
+    auto t3 = now();
+    repro::finish_transposable(A, mask, p.n, steps);
+    auto t4 = now();
+    t_blocks += sec(t0, t1);
+    t_dykstra += sec(t1, t2);
+    t_round += sec(t2, t3);
+    t_repair += sec(t3, t4);
+    iterations += r.iterations;
+  }
+  const double k = static_cast<double>(state.iterations());
+  state.counters["s_blocks"] = t_blocks / k;
+  state.counters["s_dykstra"] = t_dykstra / k;
+  state.counters["s_round"] = t_round / k;
+  state.counters["s_repair"] = t_repair / k;
+  state.counters["dykstra_iters"] = static_cast<double>(iterations) / k;
+  set_gap_counters(state, p, repro::from_blocks(mask, kSize, kSize));
+}
+
+void register_all() {
+  for (NMPattern p : kPatterns) {
+    for (const std::string& name : kSolvers)
+      benchmark::RegisterBenchmark(fmt::format("{}/{}_{}/{}x{}", name, p.n, p.m, kSize, kSize).c_str(),
+                                   [name, p](benchmark::State& st) { run_solver(st, name, p); })
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime()
+          ->MeasureProcessCPUTime();
+    benchmark::RegisterBenchmark(fmt::format("tsenor_phases/{}_{}/{}x{}", p.n, p.m, kSize, kSize).c_str(),
+                                 [p](benchmark::State& st) { run_tsenor_phases(st, p); })
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->MeasureProcessCPUTime();
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<char*> args;
+  int threads = 0;
+  std::string device = "cpu";
+  for (int i = 0; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--device=", 9) == 0) {
+      device = argv[i] + 9;
+    } else if (std::strncmp(argv[i], "--threads=", 10) == 0) {
+      threads = std::atoi(argv[i] + 10);
+    } else {
+      args.push_back(argv[i]);
+    }
+  }
+  g_device = repro::parse_device(device);
+  if (threads > 0) at::set_num_threads(threads);
+  int n = static_cast<int>(args.size());
+  benchmark::Initialize(&n, args.data());
+  benchmark::AddCustomContext("device", g_device.str());
+  benchmark::AddCustomContext("torch_threads", std::to_string(at::get_num_threads()));
+  register_all();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
