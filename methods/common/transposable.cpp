@@ -223,6 +223,9 @@ at::Tensor solve_by_blocks(const at::Tensor& scores, NMPattern p,
                                    p.n, p.m, p.m, rows, cols));
   if (p.n == 0 || p.n == p.m) return at::full({rows, cols}, p.n == p.m, scores.options().dtype(at::kBool));
   at::Tensor A = to_blocks(scores.to(at::kFloat), p.m);
+  if (!at::isfinite(A).all().item<bool>())
+    throw NumericalError(fmt::format("transposable {}:{} mask: the scores [{}, {}] contain NaN or infinite values",
+                                     p.n, p.m, rows, cols));
   at::Tensor mask = solve_blocks(A);
   REPRO_ASSERT(mask.sizes() == A.sizes() && mask.scalar_type() == at::kBool, "solve_by_blocks: bad block mask");
   return from_blocks(mask, rows, cols);

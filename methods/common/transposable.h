@@ -22,9 +22,10 @@
 namespace repro {
 
 // The frame of every transposable solver: checks that both dimensions of scores are multiples of
-// m (NotSupported naming the shape otherwise), converts them to fp32 blocks, calls solve_blocks
-// (A [B, m, m] fp32 -> bool [B, m, m], same device) unless the answer is trivial (n == 0 or
-// n == m), and returns the mask [rows, cols] bool on scores' device. scores: [rows, cols], any device.
+// m (NotSupported naming the shape otherwise) and that the scores are finite (NumericalError),
+// converts them to fp32 blocks, calls solve_blocks (A [B, m, m] fp32 -> bool [B, m, m], same
+// device) unless the answer is trivial (n == 0 or n == m), and returns the mask [rows, cols] bool
+// on scores' device. scores: [rows, cols], any device.
 at::Tensor solve_by_blocks(const at::Tensor& scores, NMPattern pattern,
                            const std::function<at::Tensor(const at::Tensor& A)>& solve_blocks);
 

@@ -44,8 +44,8 @@ TEST_CASE("tsenor sweep: tau x iters, gap to the optimum and time", "[.][slow][t
       std::cout << fmt::format("{} {}:{} ({} blocks): exact {:.3f} s\n", dist, p.n, p.m, A.size(0), seconds_since(t0));
       at::Tensor greedy = greedy_round(A, A, p.n);
       finish_transposable(A, greedy, p.n, 100000);
-      std::cout << fmt::format("  greedy+repair gap {:.4%}\n",
-                               ((opt - block_objective(A, greedy)) / opt).mean().item<double>());
+      std::cout << fmt::format("  greedy+repair gap {:.4f}%\n",
+                               100 * ((opt - block_objective(A, greedy)) / opt).mean().item<double>());
       for (double tol : {0.0, 1e-3})
         for (double tau : {10.0, 20.0, 40.0, 60.0})
           for (int64_t iters : {50, 100, 300}) {
@@ -64,9 +64,9 @@ TEST_CASE("tsenor sweep: tau x iters, gap to the optimum and time", "[.][slow][t
             at::Tensor repaired = mask.clone();
             const int64_t exact = finish_transposable(A, repaired, p.n, 32);
             const double total = seconds_since(t0);
-            const double gap = ((opt - block_objective(A, repaired)) / opt).mean().item<double>();
+            const double gap = 100 * ((opt - block_objective(A, repaired)) / opt).mean().item<double>();
             std::cout << fmt::format(
-                "  tol {:g} tau {:>2g} iters {:>3} ({:>3} run): gap {:.4%}  {:.3f} s (dykstra {:.3f}, round {:.3f})  "
+                "  tol {:g} tau {:>2g} iters {:>3} ({:>3} run): gap {:.4f}%  {:.3f} s (dykstra {:.3f}, round {:.3f})  "
                 "short blocks {} (max deficit {}), exact fallback {}\n",
                 tol, tau, iters, r.iterations, gap, total, t_dykstra, t_round, short_blocks, max_deficit, exact);
           }
