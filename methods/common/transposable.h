@@ -50,7 +50,7 @@ at::Tensor block_feasible(const at::Tensor& mask, int64_t n);
 at::Tensor normalize_blocks(const at::Tensor& A);
 
 struct DykstraOptions {
-  double tau = 20.0;       // inverse temperature on the normalised scores, in (0, 80]
+  double tau = 60.0;       // inverse temperature on the normalised scores, in (0, 80] (tsenor's default)
   int64_t iters = 100;     // at most this many iterations
   double tol = 0.0;        // stop once max |row sum - n|, |column sum - n| < tol (0: never early)
   int64_t check_every = 10;  // how often (in iterations) the early stop is checked

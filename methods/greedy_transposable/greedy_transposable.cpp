@@ -20,7 +20,7 @@ class GreedyTransposable final : public MaskSolver {
         "transposable N:M masks: greedy by descending score per block (2-approximation), then local search",
         "Hubara et al. 2021, arXiv 2102.08124",
         "1",
-        {param_int("local_search", 256, "local search steps per block before a block falls back to the exact solver")
+        {param_int("local_search", 32, "local search steps per block before a block falls back to the exact solver")
              .range(0, 100000)}};
     return info;
   }
@@ -44,7 +44,7 @@ class GreedyTransposable final : public MaskSolver {
   }
 
  private:
-  int64_t local_search_ = 256;
+  int64_t local_search_ = 32;
 };
 
 }  // namespace

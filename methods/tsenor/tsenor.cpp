@@ -20,7 +20,7 @@ class Tsenor final : public MaskSolver {
         "transposable N:M masks: entropic transport per block (batched Dykstra), greedy rounding, local search",
         "Meng, Makni & Mazumder 2025, arXiv 2505.23949",
         "1",
-        {param_float("tau", 20, "inverse temperature on the per-block normalised scores (fp32-safe up to 80)")
+        {param_float("tau", 60, "inverse temperature on the per-block normalised scores (fp32-safe up to 80)")
              .above(0)
              .at_most(80),
          param_int("iters", 100, "Dykstra iterations (at most)").range(1, 100000),

@@ -43,9 +43,11 @@ TEST_CASE("tsenor sweep: tau x iters, gap to the optimum and time", "[.][slow][t
       at::Tensor opt = block_objective(A, exact_transposable_blocks(A, p.n));
       std::cout << fmt::format("{} {}:{} ({} blocks): exact {:.3f} s\n", dist, p.n, p.m, A.size(0), seconds_since(t0));
       at::Tensor greedy = greedy_round(A, A, p.n);
+      at::Tensor greedy_short = (p.n - greedy.sum(2, false, at::kInt)).sum(1);
       finish_transposable(A, greedy, p.n, 100000);
-      std::cout << fmt::format("  greedy+repair gap {:.4f}%\n",
-                               100 * ((opt - block_objective(A, greedy)) / opt).mean().item<double>());
+      std::cout << fmt::format("  greedy+repair gap {:.4f}%, short blocks {} (max deficit {})\n",
+                               100 * ((opt - block_objective(A, greedy)) / opt).mean().item<double>(),
+                               greedy_short.gt(0).sum().item<int64_t>(), greedy_short.max().item<int64_t>());
       for (double tol : {0.0, 1e-3})
         for (double tau : {10.0, 20.0, 40.0, 60.0})
           for (int64_t iters : {50, 100, 300}) {
