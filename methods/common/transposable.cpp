@@ -57,7 +57,7 @@ DykstraResult dykstra_batched(const at::Tensor& A, int64_t n, const DykstraOptio
       if (dev < o.tol) break;
     }
   }
-  return {S, t};
+  return {S, t, static_cast<double>(t)};
 }
 
 // Sum of x[0..m): eight partial sums when m % 8 == 0, so that the compiler vectorises it.
@@ -133,18 +133,21 @@ DykstraResult dykstra_cpu(const at::Tensor& A, int64_t n, const DykstraOptions& 
   const int64_t B = A.size(0), m = A.size(1);
   at::Tensor S = A.contiguous().clone();
   float* s = S.data_ptr<float>();
-  std::atomic<int64_t> most{0};
+  std::atomic<int64_t> most{0}, total{0};
   at::parallel_for(0, B, grain_blocks(m), [&](int64_t b0, int64_t b1) {
     std::vector<float> q(m * m), col(m), row(m);
-    int64_t local = 0;
-    for (int64_t b = b0; b < b1; ++b)
-      local = std::max(local,
-                       dykstra_block(s + b * m * m, q.data(), col.data(), row.data(), m, static_cast<float>(n), o));
+    int64_t local_most = 0, local_total = 0;
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t t = dykstra_block(s + b * m * m, q.data(), col.data(), row.data(), m, static_cast<float>(n), o);
+      local_most = std::max(local_most, t);
+      local_total += t;
+    }
+    total += local_total;
     int64_t cur = most.load();
-    while (local > cur && !most.compare_exchange_weak(cur, local)) {
+    while (local_most > cur && !most.compare_exchange_weak(cur, local_most)) {
     }
   });
-  return {S, most.load()};
+  return {S, most.load(), B > 0 ? static_cast<double>(total.load()) / static_cast<double>(B) : 0.0};
 }
 
 // ---- greedy rounding ----------------------------------------------------------------------------

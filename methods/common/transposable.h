@@ -61,7 +61,8 @@ struct DykstraOptions {
 
 struct DykstraResult {
   at::Tensor S;            // [B, m, m] fp32 in [0, 1], row and column sums close to n
-  int64_t iterations = 0;  // iterations run (the most of any block)
+  int64_t iterations = 0;       // iterations run (the most of any block)
+  double mean_iterations = 0;   // per block, on average (the CPU path stops each block on its own)
 };
 
 // TSENOR's entropy-regularised relaxation, solved by Dykstra's algorithm in its scaling form on
