@@ -289,3 +289,16 @@ TEST_CASE("tsenor parameters are validated", "[tsenor]") {
   CHECK_THROWS_AS(make_solver("exact_transposable", {{"method", "lp"}}), ConfigError);
   CHECK_NOTHROW(make_solver("tsenor", {{"tau", 80}, {"iters", 1}, {"tol", 0}, {"local_search", 0}}));
 }
+
+TEST_CASE("pruners choose transposable masks through mask_solver = tsenor", "[tsenor]") {
+  auto f = test::make_layer(32, 64, 81);
+  for (const char* pruner : {"wanda", "sparsegpt", "magnitude"})
+    for (const char* solver : {"tsenor", "greedy_transposable", "exact_transposable"}) {
+      INFO(pruner << " with " << solver);
+      CompressedLinear c = test::compress(pruner, {{"pattern", "4:8"}, {"mask_solver", solver}}, f);
+      CHECK(satisfies_transposable_nm(c.mask(), {4, 8}));
+    }
+  // 20 output rows are not a multiple of 8: the transposable solver refuses the layer.
+  auto g = test::make_layer(20, 64, 82);
+  CHECK_THROWS_AS(test::compress("wanda", {{"pattern", "4:8"}, {"mask_solver", "tsenor"}}, g), NotSupported);
+}
