@@ -395,7 +395,9 @@ at::Tensor solve_by_blocks(const at::Tensor& scores, NMPattern p,
                                    p.n, p.m, p.m, rows, cols));
   if (p.n == 0 || p.n == p.m) return at::full({rows, cols}, p.n == p.m, scores.options().dtype(at::kBool));
   at::Tensor A = to_blocks(scores.to(at::kFloat), p.m);
-  if (!at::isfinite(A).all().item<bool>())
+  // NaN propagates through min and max, and an infinity is one of them: two reductions, no temporary.
+  auto [lo, hi] = at::aminmax(A);
+  if (!std::isfinite(lo.item<float>()) || !std::isfinite(hi.item<float>()))
     throw NumericalError(fmt::format("transposable {}:{} mask: the scores [{}, {}] contain NaN or infinite values",
                                      p.n, p.m, rows, cols));
   at::Tensor mask = solve_blocks(A);

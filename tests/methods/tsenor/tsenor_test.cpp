@@ -276,6 +276,8 @@ TEST_CASE("solve_mask checks transposable solvers' shapes and masks", "[tsenor]"
   at::Tensor nan = abs_normal(8, 8, 64);
   nan[3][5] = std::numeric_limits<float>::quiet_NaN();
   CHECK_THROWS_AS(solve_mask(*ts, nan, {2, 4}, ctx), NumericalError);
+  nan[3][5] = -std::numeric_limits<float>::infinity();
+  CHECK_THROWS_AS(solve_mask(*make_solver("exact_transposable"), nan, {2, 4}, ctx), NumericalError);
   // A non-transposable solver still takes any number of rows.
   CHECK_NOTHROW(solve_mask(*make_solver("topk"), abs_normal(6, 8, 63), {2, 4}, ctx));
   CHECK(ts->transposable());
