@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
 
 #include <limits>
 #include <memory>
@@ -303,4 +304,34 @@ TEST_CASE("pruners choose transposable masks through mask_solver = tsenor", "[ts
   // 20 output rows are not a multiple of 8: the transposable solver refuses the layer.
   auto g = test::make_layer(20, 64, 82);
   CHECK_THROWS_AS(test::compress("wanda", {{"pattern", "4:8"}, {"mask_solver", "tsenor"}}, g), NotSupported);
+}
+
+TEST_CASE("transposable solvers on CUDA tensors: same rounding and repair, feasible masks near the optimum",
+          "[tsenor][cuda]") {
+  if (!at::hasCUDA()) {
+    WARN("no CUDA device: skipped");
+    return;
+  }
+  for (const NMPattern p : {NMPattern{2, 4}, NMPattern{8, 16}, NMPattern{16, 32}}) {
+    INFO(p.n << ":" << p.m);
+    at::Tensor scores = abs_normal(8 * p.m, 8 * p.m, 91);
+    at::Tensor A = to_blocks(scores, p.m);
+    at::Tensor S = dykstra_transposable(A, p.n).S;
+    CHECK((dykstra_transposable(A.cuda(), p.n).S.cpu() - S).abs().max().item<double>() < 1e-3);
+    at::Tensor cpu = greedy_round(S, A, p.n), gpu = greedy_round(S.cuda(), A.cuda(), p.n);
+    REQUIRE(gpu.is_cuda());
+    CHECK(at::equal(cpu, gpu.cpu()));
+    at::Tensor failed_cpu = repair_transposable(A, cpu, p.n, 32);
+    at::Tensor failed_gpu = repair_transposable(A.cuda(), gpu, p.n, 32);
+    CHECK(at::equal(cpu, gpu.cpu()));
+    CHECK(at::equal(failed_cpu, failed_gpu.cpu()));
+    at::Tensor opt = objective(scores, solve("exact_transposable", scores, p), p.m);
+    for (const auto& name : kSolvers) {
+      INFO(name);
+      at::Tensor mask = solve(name, scores.cuda(), p);
+      REQUIRE(mask.is_cuda());
+      CHECK(satisfies_transposable_nm(mask.cpu(), p));
+      CHECK(((opt - objective(scores, mask.cpu(), p.m)) / opt).mean().item<double>() < 0.01);
+    }
+  }
 }
