@@ -5,8 +5,8 @@
 //
 // Benchmarks: <solver>/<N>_<M>/4096x4096 on |Student-t(3)| scores (heavy-tailed, like weight
 // magnitudes), and tsenor_phases/<N>_<M>/4096x4096, which times tsenor's steps one by one
-// (counters s_<step>: wall seconds; cpu_<step>: process CPU seconds, all threads). Counters: gap = (opt - obj) / opt over the whole matrix,
-// block_gap = the mean of the per-block relative gaps, exact_blocks = blocks tsenor or greedy
+// (counters s_<step>: wall seconds; cpu_<step>: process CPU seconds, all threads). Counters: gap = (opt - obj) / opt
+// over the whole matrix, block_gap = the mean of the per-block relative gaps, exact_blocks = blocks tsenor or greedy
 // handed to the exact solver.
 
 #include <benchmark/benchmark.h>
@@ -18,8 +18,8 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <ctime>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <string>
 #include <vector>

@@ -14,9 +14,10 @@ at::Tensor solve_mask(MaskSolver& solver, const at::Tensor& scores, NMPattern pa
                                    pattern.m, scores.size(1), pattern.m));
   const std::string& name = solver.info().name;
   if (solver.transposable() && scores.size(0) % pattern.m != 0)
-    throw NotSupported(fmt::format("mask solver '{}' chooses transposable {}:{} masks, which need both dimensions of "
-                                   "the scores to be multiples of {}; got scores of shape [{}, {}]",
-                                   name, pattern.n, pattern.m, pattern.m, scores.size(0), scores.size(1)));
+    throw NotSupported(
+        fmt::format("mask solver '{}' chooses transposable {}:{} masks, which need both dimensions of "
+                    "the scores to be multiples of {}; got scores of shape [{}, {}]",
+                    name, pattern.n, pattern.m, pattern.m, scores.size(0), scores.size(1)));
   at::Tensor mask = solver.solve(scores, pattern, ctx);
   REPRO_ASSERT(mask.defined() && mask.sizes() == scores.sizes(),
                fmt::format("mask solver '{}' returned a mask of the wrong shape", name));

@@ -48,7 +48,7 @@ DykstraResult dykstra_batched(const at::Tensor& A, int64_t n, const DykstraOptio
   while (t < o.iters) {
     S.mul_(S.sum(2, /*keepdim=*/true).clamp_min_(kTinySum).reciprocal_().mul_(nn));
     S.mul_(S.sum(1, /*keepdim=*/true).clamp_min_(kTinySum).reciprocal_().mul_(nn));
-    S.mul_(Q);                    // P = S * Q, held in S
+    S.mul_(Q);                     // P = S * Q, held in S
     at::clamp_min_out(Q, S, 1.0);  // Q = P / min(P, 1) = max(P, 1)
     S.clamp_max_(1.0);
     ++t;
@@ -192,18 +192,16 @@ at::Tensor greedy_round_cpu(const at::Tensor& priority, const at::Tensor& A, int
       std::fill(top_r.begin(), top_r.end(), 0);
       std::fill(top_c.begin(), top_c.end(), 0);
       for (auto it = keys.begin(); it != mid; ++it) ++top_r[it->second / m], ++top_c[it->second % m];
-      auto contested_end = std::partition(keys.begin(), mid, [&](const Key& e) {
-        return top_r[e.second / m] > n || top_c[e.second % m] > n;
-      });
+      auto contested_end = std::partition(
+          keys.begin(), mid, [&](const Key& e) { return top_r[e.second / m] > n || top_c[e.second % m] > n; });
       for (auto it = contested_end; it != mid; ++it) keep(it->second);
       std::sort(keys.begin(), contested_end);
       visit(keys.begin(), contested_end);
       if (kept < target) {
         // Of the rest, only entries whose row and column both still have room can be kept (room
         // only shrinks): order just those.
-        auto open_end = std::partition(mid, keys.end(), [&](const Key& e) {
-          return rc[e.second / m] < n && cc[e.second % m] < n;
-        });
+        auto open_end =
+            std::partition(mid, keys.end(), [&](const Key& e) { return rc[e.second / m] < n && cc[e.second % m] < n; });
         std::sort(mid, open_end);
         visit(mid, open_end);
       }
@@ -288,8 +286,7 @@ at::Tensor repair_batched(const at::Tensor& A, at::Tensor& mask, int64_t n, int6
     at::Tensor row_i = Ms.gather(1, row_idx).squeeze(1), col_j = Ms.gather(2, col_idx).squeeze(2);  // [Ba, m]
     at::Tensor a_row_i = As.gather(1, row_idx).squeeze(1), a_col_j = As.gather(2, col_idx).squeeze(2);
     // valid[b, i', j']: mask[i', j'] = 1, mask[i, j'] = 0, mask[i', j] = 0.
-    at::Tensor valid =
-        Ms.logical_and(row_i.logical_not().unsqueeze(1)).logical_and_(col_j.logical_not().unsqueeze(2));
+    at::Tensor valid = Ms.logical_and(row_i.logical_not().unsqueeze(1)).logical_and_(col_j.logical_not().unsqueeze(2));
     at::Tensor gain = (a_row_i.unsqueeze(1) + a_col_j.unsqueeze(2)).sub_(As);
     at::Tensor swap_pos = at::where(valid, gain, neg_inf).flatten(1).argmax(1);
     at::Tensor has_swap = valid.flatten(1).any(1).logical_and_(has_fill.logical_not());
@@ -390,16 +387,17 @@ at::Tensor solve_by_blocks(const at::Tensor& scores, NMPattern p,
   REPRO_ASSERT(scores.dim() == 2 && p.m > 0 && p.n >= 0 && p.n <= p.m, "solve_by_blocks: bad scores or pattern");
   const int64_t rows = scores.size(0), cols = scores.size(1);
   if (rows % p.m != 0 || cols % p.m != 0)
-    throw NotSupported(fmt::format("a transposable {}:{} mask needs both dimensions to be multiples of {}; got "
-                                   "scores of shape [{}, {}]",
-                                   p.n, p.m, p.m, rows, cols));
+    throw NotSupported(
+        fmt::format("a transposable {}:{} mask needs both dimensions to be multiples of {}; got "
+                    "scores of shape [{}, {}]",
+                    p.n, p.m, p.m, rows, cols));
   if (p.n == 0 || p.n == p.m) return at::full({rows, cols}, p.n == p.m, scores.options().dtype(at::kBool));
   at::Tensor A = to_blocks(scores.to(at::kFloat), p.m);
   // NaN propagates through min and max, and an infinity is one of them: two reductions, no temporary.
   auto [lo, hi] = at::aminmax(A);
   if (!std::isfinite(lo.item<float>()) || !std::isfinite(hi.item<float>()))
-    throw NumericalError(fmt::format("transposable {}:{} mask: the scores [{}, {}] contain NaN or infinite values",
-                                     p.n, p.m, rows, cols));
+    throw NumericalError(fmt::format("transposable {}:{} mask: the scores [{}, {}] contain NaN or infinite values", p.n,
+                                     p.m, rows, cols));
   at::Tensor mask = solve_blocks(A);
   REPRO_ASSERT(mask.sizes() == A.sizes() && mask.scalar_type() == at::kBool, "solve_by_blocks: bad block mask");
   return from_blocks(mask, rows, cols);
@@ -452,8 +450,8 @@ DykstraResult dykstra_transposable(const at::Tensor& A, int64_t n, const Dykstra
 
 at::Tensor greedy_round(const at::Tensor& priority, const at::Tensor& A, int64_t n, bool batched_tensor) {
   check_blocks(A, "greedy_round");
-  REPRO_ASSERT(priority.sizes() == A.sizes() && priority.scalar_type() == at::kFloat &&
-                   A.scalar_type() == at::kFloat && priority.device() == A.device(),
+  REPRO_ASSERT(priority.sizes() == A.sizes() && priority.scalar_type() == at::kFloat && A.scalar_type() == at::kFloat &&
+                   priority.device() == A.device(),
                "greedy_round: priority and A must be fp32 blocks of one shape on one device");
   REPRO_ASSERT(n >= 0 && n <= A.size(1), "greedy_round: bad n");
   if (A.is_cpu() && !batched_tensor) return greedy_round_cpu(priority, A, n);

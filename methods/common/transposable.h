@@ -50,9 +50,9 @@ at::Tensor block_feasible(const at::Tensor& mask, int64_t n);
 at::Tensor normalize_blocks(const at::Tensor& A);
 
 struct DykstraOptions {
-  double tau = 60.0;       // inverse temperature on the normalised scores, in (0, 80] (tsenor's default)
-  int64_t iters = 100;     // at most this many iterations
-  double tol = 0.0;        // stop once max |row sum - n|, |column sum - n| < tol (0: never early)
+  double tau = 60.0;         // inverse temperature on the normalised scores, in (0, 80] (tsenor's default)
+  int64_t iters = 100;       // at most this many iterations
+  double tol = 0.0;          // stop once max |row sum - n|, |column sum - n| < tol (0: never early)
   int64_t check_every = 10;  // how often (in iterations) the early stop is checked
   // false: on CPU fp32 a fused C++ loop per block (parallel over blocks, each block cache-resident);
   // elsewhere batched tensor ops. true: the batched tensor ops anywhere (tests compare the two).
@@ -60,9 +60,9 @@ struct DykstraOptions {
 };
 
 struct DykstraResult {
-  at::Tensor S;            // [B, m, m] fp32 in [0, 1], row and column sums close to n
-  int64_t iterations = 0;       // iterations run (the most of any block)
-  double mean_iterations = 0;   // per block, on average (the CPU path stops each block on its own)
+  at::Tensor S;                // [B, m, m] fp32 in [0, 1], row and column sums close to n
+  int64_t iterations = 0;      // iterations run (the most of any block)
+  double mean_iterations = 0;  // per block, on average (the CPU path stops each block on its own)
 };
 
 // TSENOR's entropy-regularised relaxation, solved by Dykstra's algorithm in its scaling form on

@@ -122,11 +122,11 @@ class BlockFlow {
   }
 
   int m_;
-  std::vector<double> w_;       // [m, m] costs max(A) - A >= 0
-  std::vector<uint8_t> kept_;   // [m, m] current flow (the mask)
-  std::vector<double> pr_, pc_;  // node potentials of rows and columns
-  double pt_ = 0;               // sink potential (the source's stays 0)
-  std::vector<double> dr_, dc_;  // Dijkstra distances (reduced costs)
+  std::vector<double> w_;           // [m, m] costs max(A) - A >= 0
+  std::vector<uint8_t> kept_;       // [m, m] current flow (the mask)
+  std::vector<double> pr_, pc_;     // node potentials of rows and columns
+  double pt_ = 0;                   // sink potential (the source's stays 0)
+  std::vector<double> dr_, dc_;     // Dijkstra distances (reduced costs)
   std::vector<int> par_r_, par_c_;  // row: the column it was reached from (-1: the source); column: its row
   std::vector<uint8_t> done_r_, done_c_;
   std::vector<int> rf_, cf_;  // kept per row / column

@@ -35,9 +35,10 @@ class ExactTransposable final : public MaskSolver {
   // [out, in] on scores' device.
   at::Tensor solve(const at::Tensor& scores, NMPattern pattern, RunContext&) override {
     if (enumerate_ && pattern.m > 4)
-      throw NotSupported(fmt::format("exact_transposable(method=enumerate) handles M <= 4; got {}:{} (use method = "
-                                     "\"flow\")",
-                                     pattern.n, pattern.m));
+      throw NotSupported(
+          fmt::format("exact_transposable(method=enumerate) handles M <= 4; got {}:{} (use method = "
+                      "\"flow\")",
+                      pattern.n, pattern.m));
     return solve_by_blocks(scores, pattern, [&](const at::Tensor& A) {
       return enumerate_ ? enumerate_transposable_blocks(A, pattern.n) : exact_transposable_blocks(A, pattern.n);
     });

@@ -35,9 +35,10 @@ class GreedyTransposable final : public MaskSolver {
       const int64_t exact = finish_transposable(A, mask, pattern.n, local_search_);
       if (exact > 0) {
         ctx.count("greedy_transposable_exact_fallback_blocks", exact);
-        ctx.log().debug("greedy_transposable {}:{}: {} of {} blocks still infeasible after {} local search steps, "
-                        "solved exactly",
-                        pattern.n, pattern.m, exact, A.size(0), local_search_);
+        ctx.log().debug(
+            "greedy_transposable {}:{}: {} of {} blocks still infeasible after {} local search steps, "
+            "solved exactly",
+            pattern.n, pattern.m, exact, A.size(0), local_search_);
       }
       return mask;
     });

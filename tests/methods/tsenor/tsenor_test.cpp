@@ -56,8 +56,12 @@ at::Tensor objective(const at::Tensor& scores, const at::Tensor& mask, int64_t m
 class RowOnlySolver final : public MaskSolver {
  public:
   static const MethodInfo& static_info() {
-    static const MethodInfo info{"test_row_only_transposable", MaskSolver::kFamily,
-                                 "test only: claims transposable, returns row-wise N:M", "", "1", {}};
+    static const MethodInfo info{"test_row_only_transposable",
+                                 MaskSolver::kFamily,
+                                 "test only: claims transposable, returns row-wise N:M",
+                                 "",
+                                 "1",
+                                 {}};
     return info;
   }
   const MethodInfo& info() const override { return static_info(); }
@@ -128,8 +132,8 @@ TEST_CASE("tsenor is within a few percent of the optimum and greedy is a 2-appro
     int64_t size;
     double tsenor_gap;  // bound on the mean relative gap (measured, with margin: README)
   };
-  for (const Case c : {Case{{2, 4}, 128, 0.005}, Case{{4, 8}, 128, 0.005}, Case{{8, 16}, 256, 0.005},
-                       Case{{16, 32}, 256, 0.005}}) {
+  for (const Case c :
+       {Case{{2, 4}, 128, 0.005}, Case{{4, 8}, 128, 0.005}, Case{{8, 16}, 256, 0.005}, Case{{16, 32}, 256, 0.005}}) {
     INFO(c.p.n << ":" << c.p.m);
     at::Tensor scores = abs_normal(c.size, c.size, 100 + c.p.m);
     at::Tensor opt = objective(scores, solve("exact_transposable", scores, c.p), c.p.m);
@@ -226,8 +230,7 @@ TEST_CASE("repair: the C++ loop and the batched tensor steps make the same moves
   }
 }
 
-TEST_CASE("repair_transposable completes a maximal greedy mask; finish falls back to the exact solver",
-          "[tsenor]") {
+TEST_CASE("repair_transposable completes a maximal greedy mask; finish falls back to the exact solver", "[tsenor]") {
   const NMPattern p{8, 16};
   at::Tensor A = to_blocks(abs_normal(64, 64, 41), p.m);
   at::Tensor greedy = greedy_round(A, A, p.n);
