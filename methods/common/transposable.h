@@ -82,13 +82,14 @@ at::Tensor greedy_round(const at::Tensor& priority, const at::Tensor& A, int64_t
 
 // Local search repair of masks keeping at most n per row and column. Each step, in every block that
 // needs it: if a row i and a column j both keep fewer than n and mask[i, j] == 0, keep the best
-// such (i, j); otherwise take the first deficient row i and column j and apply the swap (i', j') maximising A[i, j'] + A[i', j] - A[i', j'] over
-// mask[i', j'] = 1, mask[i, j'] = 0, mask[i', j] = 0: keep (i, j') and (i', j), drop (i', j').
-// Either move lowers the block's deficit by one. At most max_steps steps; a block with neither move
-// stops (infeasible). A: [B, m, m] fp32; mask: [B, m, m] bool, contiguous, same device, changed in
-// place. Returns [B] bool: the blocks still infeasible (a block that keeps more than n somewhere is
-// never repaired). batched_tensor = false: on CPU a C++ loop parallel over blocks; elsewhere (or
-// when true) batched tensor steps on the blocks that need them. Both give the same masks.
+// such (i, j); otherwise take the first deficient row i and column j and apply the swap (i', j')
+// maximising A[i, j'] + A[i', j] - A[i', j'] over mask[i', j'] = 1, mask[i, j'] = 0,
+// mask[i', j] = 0: keep (i, j') and (i', j), drop (i', j'). Either move lowers the block's deficit
+// by one. At most max_steps steps; a block with neither move stops (infeasible).
+// A: [B, m, m] fp32; mask: [B, m, m] bool, contiguous, same device, changed in place. Returns [B]
+// bool: the blocks still infeasible (a block that keeps more than n somewhere is never repaired).
+// batched_tensor = false: on CPU a C++ loop parallel over blocks; elsewhere (or when true) batched
+// tensor steps on the blocks that need them. Both give the same masks.
 at::Tensor repair_transposable(const at::Tensor& A, at::Tensor& mask, int64_t n, int64_t max_steps,
                                bool batched_tensor = false);
 
