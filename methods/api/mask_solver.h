@@ -22,8 +22,10 @@ class MaskSolver : public Method {
   // consecutive columns of a row (a transposable solver also keeps n per m rows of each m x m
   // block). Called many times per layer: heavy setup belongs in configure().
   virtual at::Tensor solve(const at::Tensor& scores, NMPattern pattern, RunContext& ctx) = 0;
-  // True for a solver whose masks also keep exactly n of every m rows in each m x m block
-  // (transposable N:M: scores.size(0) % m == 0 is then required).
+  // True for a solver of transposable masks: every m x m block of the mask (blocks aligned at
+  // multiples of m in both dimensions) keeps exactly n of every row and of every column, so the
+  // mask and its transpose are both N:M. solve_mask() then also requires out % m == 0 and checks
+  // the column condition of the returned mask.
   virtual bool transposable() const { return false; }
 };
 

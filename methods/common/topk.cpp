@@ -135,6 +135,14 @@ bool satisfies_nm(const at::Tensor& mask, NMPattern p, bool exact) {
   return exact ? c.eq(p.n).all().item<bool>() : c.le(p.n).all().item<bool>();
 }
 
+bool satisfies_transposable_nm(const at::Tensor& mask, NMPattern p) {
+  if (mask.dim() != 2 || p.m <= 0 || mask.size(0) % p.m != 0 || mask.size(1) % p.m != 0) return false;
+  // [R/m, m (row in block), C/m, m (column in block)]
+  at::Tensor b = mask.to(at::kBool).reshape({mask.size(0) / p.m, p.m, mask.size(1) / p.m, p.m});
+  return b.sum(3, /*keepdim=*/false, at::kInt).eq(p.n).all().item<bool>() &&
+         b.sum(1, /*keepdim=*/false, at::kInt).eq(p.n).all().item<bool>();
+}
+
 at::Tensor topk_project(const at::Tensor& Z, int64_t k) { return Z * topk_mask(Z.abs(), k); }
 
 at::Tensor nm_project(const at::Tensor& Z, NMPattern p) { return Z * nm_topk_mask(Z.abs(), p); }

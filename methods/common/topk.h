@@ -34,6 +34,11 @@ at::Tensor nm_group_counts(const at::Tensor& mask, int64_t m);
 // True when every group of m consecutive columns of every row keeps exactly (or at most) n.
 bool satisfies_nm(const at::Tensor& mask, NMPattern pattern, bool exact = true);
 
+// True when every m x m block of mask (blocks aligned at multiples of m in both dimensions) keeps
+// exactly n entries in each of its rows and each of its columns: a transposable N:M mask.
+// mask: [rows, cols] (any dtype, nonzero = kept), any device; false when rows or cols % m != 0.
+bool satisfies_transposable_nm(const at::Tensor& mask, NMPattern pattern);
+
 // Z with all but the k largest-|.| entries of the whole matrix zeroed.
 at::Tensor topk_project(const at::Tensor& Z, int64_t k);
 // Z with the m - n smallest-|.| entries of every group of m consecutive columns zeroed. Z: [rows, cols].
