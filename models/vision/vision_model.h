@@ -1,0 +1,45 @@
+#pragma once
+// The image classifiers that private fine-tuning (SPARTA, arXiv 2503.12822, and its DP baselines)
+// trains: a common interface so that a PrivateTrainer can pick its trainable parameters by role
+// (head, normalisation, bias, maskable weight) without knowing the architecture.
+//
+// Every layer with parameters is one of the per-example-gradient layers of training/dp
+// (PerSampleConv2d, PerSampleLinear, PerSampleGroupNorm, PerSampleLayerNorm), so that
+// repro::dp::collect_grad_samples() works on any model: there is no BatchNorm (it mixes examples
+// and cannot be trained under DP-SGD).
+
+#include <cstdint>
+#include <string>
+
+#include <ATen/core/Tensor.h>
+#include <torch/nn/module.h>
+
+namespace repro {
+
+// What a parameter is, for choosing what a private fine-tuning method trains.
+enum class ParamRole {
+  Head,      // the classifier (re-initialised for the downstream classes): always trainable
+  Norm,      // GroupNorm / LayerNorm weight and bias
+  Bias,      // bias of a convolution or linear layer
+  Maskable,  // weight of a convolution or linear layer outside the head (SPARTA masks its rows)
+  Frozen,    // never trained (e.g. DeiT's cls_token and pos_embed)
+};
+
+const char* param_role_name(ParamRole role);
+
+class VisionModel : public torch::nn::Module {
+ public:
+  // images [B, C, H, W] (normalised as the model expects) -> logits [B, num_classes()].
+  virtual at::Tensor forward(const at::Tensor& images) = 0;
+  // The role of a parameter, by its name in named_parameters() (recursive, '.'-separated).
+  virtual ParamRole role(const std::string& param_name) const = 0;
+  // Replaces the classifier with a freshly initialised one for `classes` outputs (seeded by the
+  // global generator; callers seed it).
+  virtual void reset_head(int64_t classes) = 0;
+  virtual int64_t num_classes() const = 0;
+  // Input geometry the model was built for (channels, height = width).
+  virtual int64_t in_channels() const = 0;
+  virtual int64_t image_size() const = 0;
+};
+
+}  // namespace repro
