@@ -10,6 +10,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench/bench_main.h"
+
 #include <ATen/ATen.h>
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -129,30 +131,5 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<char*> args;
-  bool has_filter = false;
-  int threads = 0;
-  std::string device = "cpu";
-  for (int i = 0; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--device=", 9) == 0) {
-      device = argv[i] + 9;
-    } else if (std::strncmp(argv[i], "--threads=", 10) == 0) {
-      threads = std::atoi(argv[i] + 10);
-    } else {
-      has_filter = has_filter || std::strncmp(argv[i], "--benchmark_filter=", 19) == 0;
-      args.push_back(argv[i]);
-    }
-  }
-  g_device = repro::parse_device(device);
-  if (threads > 0) at::set_num_threads(threads);
-  std::string filter = std::string("--benchmark_filter=") + kCpuDefaultFilter;
-  if (!has_filter && g_device.is_cpu()) args.push_back(filter.data());
-  int n = static_cast<int>(args.size());
-  benchmark::Initialize(&n, args.data());
-  benchmark::AddCustomContext("device", g_device.str());
-  benchmark::AddCustomContext("torch_threads", std::to_string(at::get_num_threads()));
-  register_all();
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return repro::bench::run_main(argc, argv, g_device, register_all, kCpuDefaultFilter);
 }

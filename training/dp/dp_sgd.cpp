@@ -6,8 +6,9 @@
 #include <ATen/core/grad_mode.h>
 
 #include <cmath>
-#include <cstdio>
 #include <string>
+
+#include <fmt/format.h>
 
 #include "core/error.h"
 
@@ -15,11 +16,7 @@ namespace repro::dp {
 
 namespace {
 
-std::string num(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", x);
-  return buf;
-}
+std::string num(double x) { return fmt::format("{:.6g}", x); }
 
 void check_clip(double max_grad_norm) {
   if (!(max_grad_norm > 0.0)) throw ConfigError("DP-SGD: max_grad_norm " + num(max_grad_norm) + " must be > 0");

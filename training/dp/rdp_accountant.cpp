@@ -1,7 +1,9 @@
 #include "training/dp/rdp_accountant.h"
 
-#include <cstdio>
 #include <limits>
+#include <string>
+
+#include <fmt/format.h>
 
 #include "core/error.h"
 
@@ -9,11 +11,7 @@ namespace repro::dp {
 
 namespace {
 
-std::string num(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", x);
-  return buf;
-}
+std::string num(double x) { return fmt::format("{:.6g}", x); }
 
 // Opacus's MAX_SIGMA (opacus/accountants/utils.py).
 constexpr double kMaxSigma = 1e6;
