@@ -51,13 +51,13 @@ std::string read_gzip_file(const fs::path& path) {
 std::string read_binary_file(const fs::path& path) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) throw DataError(fmt::format("{}: no such file", path.string()));
+  const auto size = fs::file_size(path, ec);
+  if (ec) throw IoError(fmt::format("{}: cannot read its size ({})", path.string(), ec.message()));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError(fmt::format("{}: cannot open ({})", path.string(), std::strerror(errno)));
-  std::string out;
-  const auto size = fs::file_size(path, ec);
-  if (!ec) out.reserve(size);
-  out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  if (in.bad()) throw IoError(fmt::format("{}: read failed", path.string()));
+  std::string out(size, '\0');
+  if (!in.read(out.data(), static_cast<std::streamsize>(size)) || in.gcount() != static_cast<std::streamsize>(size))
+    throw IoError(fmt::format("{}: read failed after {} of {} bytes", path.string(), in.gcount(), size));
   return out;
 }
 
