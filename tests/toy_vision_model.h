@@ -22,8 +22,7 @@ namespace repro::test {
 
 class ToyVisionModel : public VisionModel {
  public:
-  explicit ToyVisionModel(int64_t classes, int64_t channels = 3, int64_t size = 8)
-      : channels_(channels), size_(size) {
+  explicit ToyVisionModel(int64_t classes, int64_t channels = 3, int64_t size = 8) : channels_(channels), size_(size) {
     conv1 = register_module("conv1", dp::PerSampleConv2d(torch::nn::Conv2dOptions(channels, 8, 3).padding(1)));
     gn = register_module("gn", dp::PerSampleGroupNorm(2, 8));
     conv2 = register_module("conv2",

@@ -16,8 +16,11 @@ class TemplatePrivateTrainer final : public PrivateTrainer {
  public:
   static const MethodInfo& static_info() {
     static const MethodInfo info = [] {
-      MethodInfo i{"_template_private_trainer", PrivateTrainer::kFamily,
-                   "template private trainer: the head alone, then the head and the norms (copy me)", "", "1",
+      MethodInfo i{"_template_private_trainer",
+                   PrivateTrainer::kFamily,
+                   "template private trainer: the head alone, then the head and the norms (copy me)",
+                   "",
+                   "1",
                    private_training_params()};  // epochs, lot_size, lr, ... shared by every private trainer
       i.params.push_back(param_int("head_epochs", 1, "epochs that train the head alone").at_least(0));
       return i;

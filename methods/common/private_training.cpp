@@ -25,8 +25,9 @@ std::vector<ParamSpec> private_training_params() {
       param_bool("cycle_momentum", true,
                  "OneCycleLR's default: momentum cycles 0.95 -> 0.85 -> 0.95 against the lr (replacing `momentum`)"),
       param_bool("augment", true, "random crop (padding 4, black fill) and horizontal flip of training examples"),
-      param_float("noise_multiplier", -1.0,
-                  "-1: sigma calibrated for the row's epsilon over all steps; >= 0: this sigma, the budget not enforced")
+      param_float(
+          "noise_multiplier", -1.0,
+          "-1: sigma calibrated for the row's epsilon over all steps; >= 0: this sigma, the budget not enforced")
           .at_least(0)
           .or_value(-1),
       param_int("eval_batch", 500, "examples per forward pass when measuring test accuracy").at_least(1),

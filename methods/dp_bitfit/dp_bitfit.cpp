@@ -11,8 +11,11 @@ class DpBitfit final : public RolePrivateTrainer {
  public:
   DpBitfit() : RolePrivateTrainer({ParamRole::Head, ParamRole::Bias, ParamRole::Norm}) {}
   static const MethodInfo& static_info() {
-    static const MethodInfo info{"dp_bitfit", PrivateTrainer::kFamily, "DP-BitFit: DP-SGD on the head, the biases and the norms",
-                                 "Makni et al. 2025 (SPARTA baseline), arXiv 2503.12822", "1",
+    static const MethodInfo info{"dp_bitfit",
+                                 PrivateTrainer::kFamily,
+                                 "DP-BitFit: DP-SGD on the head, the biases and the norms",
+                                 "Makni et al. 2025 (SPARTA baseline), arXiv 2503.12822",
+                                 "1",
                                  private_training_params()};
     return info;
   }

@@ -11,8 +11,11 @@ class DpFull final : public RolePrivateTrainer {
  public:
   DpFull() : RolePrivateTrainer({ParamRole::Head, ParamRole::Norm, ParamRole::Bias, ParamRole::Maskable}) {}
   static const MethodInfo& static_info() {
-    static const MethodInfo info{"dp_full", PrivateTrainer::kFamily, "DP-SGD fine-tuning of every parameter that is not Frozen",
-                                 "Makni et al. 2025 (SPARTA baseline), arXiv 2503.12822", "1",
+    static const MethodInfo info{"dp_full",
+                                 PrivateTrainer::kFamily,
+                                 "DP-SGD fine-tuning of every parameter that is not Frozen",
+                                 "Makni et al. 2025 (SPARTA baseline), arXiv 2503.12822",
+                                 "1",
                                  private_training_params()};
     return info;
   }

@@ -11,8 +11,11 @@ class DpHeadNorm final : public RolePrivateTrainer {
  public:
   DpHeadNorm() : RolePrivateTrainer({ParamRole::Head, ParamRole::Norm}) {}
   static const MethodInfo& static_info() {
-    static const MethodInfo info{"dp_head_norm", PrivateTrainer::kFamily, "DP-SGD on the head and the normalisation layers",
-                                 "Makni et al. 2025 (SPARTA baseline), arXiv 2503.12822", "1",
+    static const MethodInfo info{"dp_head_norm",
+                                 PrivateTrainer::kFamily,
+                                 "DP-SGD on the head and the normalisation layers",
+                                 "Makni et al. 2025 (SPARTA baseline), arXiv 2503.12822",
+                                 "1",
                                  private_training_params()};
     return info;
   }

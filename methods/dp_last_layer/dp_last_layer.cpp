@@ -11,8 +11,11 @@ class DpLastLayer final : public RolePrivateTrainer {
  public:
   DpLastLayer() : RolePrivateTrainer({ParamRole::Head}) {}
   static const MethodInfo& static_info() {
-    static const MethodInfo info{"dp_last_layer", PrivateTrainer::kFamily, "DP-SGD on the classifier head only (linear probing)",
-                                 "Makni et al. 2025 (SPARTA baseline), arXiv 2503.12822", "1",
+    static const MethodInfo info{"dp_last_layer",
+                                 PrivateTrainer::kFamily,
+                                 "DP-SGD on the classifier head only (linear probing)",
+                                 "Makni et al. 2025 (SPARTA baseline), arXiv 2503.12822",
+                                 "1",
                                  private_training_params()};
     return info;
   }

@@ -17,10 +17,14 @@ class DpMagnitudeMask final : public PrivateTrainer {
  public:
   static const MethodInfo& static_info() {
     static const MethodInfo info = [] {
-      MethodInfo i{"dp_magnitude_mask", PrivateTrainer::kFamily,
+      MethodInfo i{"dp_magnitude_mask",
+                   PrivateTrainer::kFamily,
                    "DP-SGD on the head and a public magnitude mask of the weights (SPARTA's mp_weights baseline)",
-                   "Makni et al. 2025 (SPARTA baseline), arXiv 2503.12822", "1", private_training_params()};
-      i.params.push_back(param_float("density", 0.2, "fraction of each weight's rows (or entries) that train").range(0, 1));
+                   "Makni et al. 2025 (SPARTA baseline), arXiv 2503.12822",
+                   "1",
+                   private_training_params()};
+      i.params.push_back(
+          param_float("density", 0.2, "fraction of each weight's rows (or entries) that train").range(0, 1));
       i.params.push_back(param_string("granularity", "rows",
                                       "rows: the rows with the largest L2 norm; elements: the entries with the largest "
                                       "|W| per layer (the official code's mp_weights)",
@@ -37,7 +41,8 @@ class DpMagnitudeMask final : public PrivateTrainer {
   void configure(const Params& params) override {
     options_ = read_private_training(params);
     density_ = params.get_float("density");
-    granularity_ = params.get_string("granularity") == "rows" ? dp::MaskGranularity::kRows : dp::MaskGranularity::kElements;
+    granularity_ =
+        params.get_string("granularity") == "rows" ? dp::MaskGranularity::kRows : dp::MaskGranularity::kElements;
     train_norm_bias_ = params.get_bool("train_norm_bias");
   }
 

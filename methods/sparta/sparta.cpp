@@ -25,14 +25,18 @@ class Sparta final : public PrivateTrainer {
  public:
   static const MethodInfo& static_info() {
     static const MethodInfo info = [] {
-      MethodInfo i{"sparta", PrivateTrainer::kFamily,
+      MethodInfo i{"sparta",
+                   PrivateTrainer::kFamily,
                    "DP sparse fine-tuning: rows of each weight chosen from private gradients, then masked DP-SGD",
-                   "Makni et al. 2025, arXiv 2503.12822", "1", private_training_params()};
-      i.params.push_back(param_int("selection_epoch", 10,
-                                   "E_sel: epochs of head-only DP-SGD before the selection epoch (which is epoch E_sel)")
-                             .at_least(0));
-      i.params.push_back(param_float("density", 0.2, "fraction of each weight's rows that train after selection")
-                             .range(0, 1));
+                   "Makni et al. 2025, arXiv 2503.12822",
+                   "1",
+                   private_training_params()};
+      i.params.push_back(
+          param_int("selection_epoch", 10,
+                    "E_sel: epochs of head-only DP-SGD before the selection epoch (which is epoch E_sel)")
+              .at_least(0));
+      i.params.push_back(
+          param_float("density", 0.2, "fraction of each weight's rows that train after selection").range(0, 1));
       i.params.push_back(param_string("score", "abs_sum",
                                       "the per-step release: abs_sum = |sum_i clipped g_i| (the official code); "
                                       "sum_abs = sum_i |clipped g_i| (the paper's text)",

@@ -98,10 +98,10 @@ DpTrainer::DpTrainer(VisionModel& model, const LabeledImages& train, const Label
       sampler_(train.size(), plan_.sample_rate, ctx.component_seed("dp_train.sampling"), options.randomness),
       noise_generator_(make_noise_generator(ctx.component_seed("dp_train.noise"))),
       augment_generator_(make_noise_generator(ctx.component_seed("dp_train.augment"))),
-      schedule_({options.head_lr, options.lr},
-                static_cast<int64_t>(static_cast<double>(options.epochs) * options.schedule_stretch) *
-                    plan_.lots_per_epoch,
-                options.schedule) {
+      schedule_(
+          {options.head_lr, options.lr},
+          static_cast<int64_t>(static_cast<double>(options.epochs) * options.schedule_stretch) * plan_.lots_per_epoch,
+          options.schedule) {
   for (const auto& p : model_.named_parameters(/*recurse=*/true)) {
     params_.emplace(p.key(), p.value());
     roles_.emplace(p.key(), model_.role(p.key()));
@@ -120,7 +120,8 @@ DpTrainer::DpTrainer(VisionModel& model, const LabeledImages& train, const Label
   record_.target_epsilon = options.target_epsilon;
   record_.delta = options.delta;
   ctx_.log().info(
-      "private training: n = {}, q = {:.6g} ({} lots per epoch, expected lot {}), sigma = {:.4f}{}, C = {}, {} epochs = "
+      "private training: n = {}, q = {:.6g} ({} lots per epoch, expected lot {}), sigma = {:.4f}{}, C = {}, {} epochs "
+      "= "
       "{} steps, accountant {}, {} randomness",
       train.size(), plan_.sample_rate, plan_.lots_per_epoch, plan_.expected_lot_size, sigma_,
       options.target_epsilon > 0.0 ? fmt::format(" (for epsilon {} at delta {})", options.target_epsilon, options.delta)
@@ -274,7 +275,8 @@ EpochRecord DpTrainer::run_epoch(StepKind kind, ReleaseKind release, std::map<st
   r.examples = stats.examples;
   r.empty_lots = stats.empty_lots;
   r.train_loss = stats.examples > 0 ? stats.loss_sum / static_cast<double>(stats.examples) : 0.0;
-  r.train_accuracy = stats.examples > 0 ? static_cast<double>(stats.correct) / static_cast<double>(stats.examples) : 0.0;
+  r.train_accuracy =
+      stats.examples > 0 ? static_cast<double>(stats.correct) / static_cast<double>(stats.examples) : 0.0;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }

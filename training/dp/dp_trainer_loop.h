@@ -103,16 +103,16 @@ enum class ReleaseKind { kAbsOfSum, kSumOfAbs };
 
 struct EpochRecord {
   int64_t epoch = 0;
-  std::string phase;   // "train" or "select"
-  int64_t steps = 0;       // lots drawn
-  int64_t empty_lots = 0;  // lots with no example (noise-only steps)
-  int64_t examples = 0;    // examples seen (sum of lot sizes)
-  double train_loss = 0.0;      // mean cross-entropy over the examples seen (before their update)
-  double train_accuracy = 0.0;  // fraction of those examples classified correctly
-  double test_accuracy = -1.0;  // -1 until end_epoch() evaluates
-  double epsilon = 0.0;         // spent after this epoch
+  std::string phase;               // "train" or "select"
+  int64_t steps = 0;               // lots drawn
+  int64_t empty_lots = 0;          // lots with no example (noise-only steps)
+  int64_t examples = 0;            // examples seen (sum of lot sizes)
+  double train_loss = 0.0;         // mean cross-entropy over the examples seen (before their update)
+  double train_accuracy = 0.0;     // fraction of those examples classified correctly
+  double test_accuracy = -1.0;     // -1 until end_epoch() evaluates
+  double epsilon = 0.0;            // spent after this epoch
   double head_lr = 0.0, lr = 0.0;  // at the epoch's last step (0 for a selection epoch)
-  int64_t trainable = 0;        // coordinates that could change in this epoch
+  int64_t trainable = 0;           // coordinates that could change in this epoch
   double seconds = 0.0;
 };
 
@@ -125,7 +125,7 @@ struct DpTrainRecord {
   int64_t lots_per_epoch = 0, planned_steps = 0, steps = 0;
   double target_epsilon = 0.0, delta = 0.0, epsilon = 0.0;
   bool stopped_over_budget = false;
-  int64_t trainable = 0;  // coordinates that could change in the last epoch
+  int64_t trainable = 0;        // coordinates that could change in the last epoch
   double test_accuracy = -1.0;  // after the last epoch
   std::vector<EpochRecord> epochs;
 };
@@ -200,7 +200,7 @@ class DpTrainer {
   RunContext& ctx_;
   LotPlan plan_;
   double sigma_ = 0.0;
-  std::map<std::string, at::Tensor> params_;       // every parameter, by name
+  std::map<std::string, at::Tensor> params_;  // every parameter, by name
   std::map<std::string, ParamRole> roles_;
   std::vector<std::pair<std::string, bool>> initial_requires_grad_;
   std::vector<TrainableParam> trainable_;

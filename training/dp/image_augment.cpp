@@ -20,7 +20,8 @@ at::Tensor random_crop_flip(const at::Tensor& images, int64_t padding, const std
   if (B == 0) return images;
   at::Tensor padded = at::zeros({B, C, H + 2 * padding, W + 2 * padding}, images.options());
   if (!fill.empty())
-    padded.copy_(at::tensor(fill, images.options().device(at::kCPU)).to(images.device()).view({1, C, 1, 1}).expand_as(padded));
+    padded.copy_(
+        at::tensor(fill, images.options().device(at::kCPU)).to(images.device()).view({1, C, 1, 1}).expand_as(padded));
   padded.narrow(2, padding, H).narrow(3, padding, W).copy_(images);
   const at::TensorOptions cpu_long = at::TensorOptions().dtype(at::kLong);
   const at::Tensor offsets = at::randint(0, 2 * padding + 1, {B, 2}, generator, cpu_long);

@@ -55,7 +55,8 @@ double OneCycleSchedule::lr(size_t group, int64_t step) const {
   REPRO_ASSERT(group < max_lrs_.size(), "OneCycle: no such parameter group");
   const double initial = max_lrs_[group] / options_.div_factor;
   const double levels[3] = {initial, max_lrs_[group], initial / options_.final_div_factor};
-  return at_step(step, [&](const Phase& ph, double pct) { return anneal(levels[ph.start_lr], levels[ph.end_lr], pct); });
+  return at_step(step,
+                 [&](const Phase& ph, double pct) { return anneal(levels[ph.start_lr], levels[ph.end_lr], pct); });
 }
 
 double OneCycleSchedule::momentum(size_t group, int64_t step) const {

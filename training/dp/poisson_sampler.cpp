@@ -9,9 +9,7 @@
 
 namespace repro::dp {
 
-const char* random_source_name(RandomSource source) {
-  return source == RandomSource::kSecure ? "secure" : "seeded";
-}
+const char* random_source_name(RandomSource source) { return source == RandomSource::kSecure ? "secure" : "seeded"; }
 
 LotPlan plan_lots(int64_t n, int64_t lot_size) {
   if (n < 1) throw ConfigError("DP-SGD: the training set is empty");

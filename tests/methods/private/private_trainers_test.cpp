@@ -41,8 +41,12 @@ std::unique_ptr<PrivateTrainer> make(const std::string& name, Value::Table param
 
 // Small, fast settings (the defaults are SPARTA's CIFAR ones).
 Value::Table small(Value::Table extra = {}) {
-  Value::Table t{{"epochs", Value(int64_t{2})}, {"lot_size", Value(int64_t{16})}, {"physical_batch", Value(int64_t{16})},
-                 {"lr", Value(0.05)},          {"head_lr", Value(0.1)},          {"augment", Value(false)},
+  Value::Table t{{"epochs", Value(int64_t{2})},
+                 {"lot_size", Value(int64_t{16})},
+                 {"physical_batch", Value(int64_t{16})},
+                 {"lr", Value(0.05)},
+                 {"head_lr", Value(0.1)},
+                 {"augment", Value(false)},
                  {"eval_batch", Value(int64_t{64})}};
   for (auto& [k, v] : extra) t[k] = v;
   return t;
@@ -66,8 +70,8 @@ at::Tensor changed_rows(const at::Tensor& after, const at::Tensor& before) {
 }  // namespace
 
 TEST_CASE("every PrivateTrainer plugin is registered with the shared parameters", "[private][methods]") {
-  for (const char* name :
-       {"dp_full", "dp_last_layer", "dp_head_norm", "dp_bitfit", "dp_magnitude_mask", "sparta", "_template_private_trainer"}) {
+  for (const char* name : {"dp_full", "dp_last_layer", "dp_head_norm", "dp_bitfit", "dp_magnitude_mask", "sparta",
+                           "_template_private_trainer"}) {
     INFO(name);
     REQUIRE(Registry<PrivateTrainer>::instance().contains(name));
     const MethodInfo& info = *Catalog::instance().find(PrivateTrainer::kFamily, name);
@@ -153,10 +157,10 @@ TEST_CASE("sparta selects the row with planted large gradients (sigma 0, both sc
     }
     const auto before = snapshot(model);
     const dp::DpTrainRecord r = make("sparta", small({{"epochs", Value(int64_t{2})},
-                                                       {"selection_epoch", Value(int64_t{0})},
-                                                       {"density", Value(0.2)},
-                                                       {"noise_multiplier", Value(0.0)},
-                                                       {"score", Value(std::string(score))}}))
+                                                      {"selection_epoch", Value(int64_t{0})},
+                                                      {"density", Value(0.2)},
+                                                      {"noise_multiplier", Value(0.0)},
+                                                      {"score", Value(std::string(score))}}))
                                     ->train(model, data, data, PrivacyBudget{8.0, 1e-5}, quiet());
     REQUIRE(r.epochs.size() == 2);
     CHECK(r.epochs[0].phase == "select");
@@ -175,8 +179,8 @@ TEST_CASE("sparta: exact rows per layer, masked coordinates bitwise frozen after
   const auto before = snapshot(model);
   // 4 epochs: 1 head-only (m = 0), the selection epoch, 2 masked epochs; sigma calibrated for eps 4.
   const dp::DpTrainRecord r =
-      make("sparta", small({{"epochs", Value(int64_t{4})}, {"selection_epoch", Value(int64_t{1})},
-                            {"density", Value(0.3)}}))
+      make("sparta",
+           small({{"epochs", Value(int64_t{4})}, {"selection_epoch", Value(int64_t{1})}, {"density", Value(0.3)}}))
           ->train(model, data, data, PrivacyBudget{4.0, 1e-5}, quiet());
   REQUIRE(r.epochs.size() == 4);
   CHECK(r.epochs[0].phase == "train");
@@ -213,9 +217,10 @@ TEST_CASE("sparta: the same seed gives the same model and record", "[private][me
   auto run = [&](uint64_t seed, dp::DpTrainRecord* rec) {
     at::manual_seed(50);
     test::ToyVisionModel model(3);
-    *rec = make("sparta", small({{"epochs", Value(int64_t{3})}, {"selection_epoch", Value(int64_t{1})},
-                                 {"augment", Value(true)}}))
-               ->train(model, data, data, PrivacyBudget{8.0, 1e-5}, quiet(seed));
+    *rec =
+        make("sparta",
+             small({{"epochs", Value(int64_t{3})}, {"selection_epoch", Value(int64_t{1})}, {"augment", Value(true)}}))
+            ->train(model, data, data, PrivacyBudget{8.0, 1e-5}, quiet(seed));
     return snapshot(model);
   };
   dp::DpTrainRecord r1, r2, r3;

@@ -205,7 +205,7 @@ TEST_CASE("crop + flip: every output is a flipped or plain crop of the padded in
 }
 
 TEST_CASE("row masks: the code's kept counts, SPARTA's row scores, magnitude masks", "[private][dp]") {
-  CHECK(kept_count(10, 0.2) == 2);  // int(10 * 0.8) = 8 removed
+  CHECK(kept_count(10, 0.2) == 2);   // int(10 * 0.8) = 8 removed
   CHECK(kept_count(64, 0.2) == 13);  // int(51.2) = 51 removed
   CHECK(kept_count(7, 0.2) == 2);
   CHECK(kept_count(5, 1.0) == 5);
@@ -221,7 +221,7 @@ TEST_CASE("row masks: the code's kept counts, SPARTA's row scores, magnitude mas
   const at::Tensor W = at::tensor({0.1, 0.1, 3.0, 0.0, -1.0, -1.0, 0.5, 0.2}).view({4, 2, 1, 1});
   const at::Tensor rows = magnitude_mask(W, 0.5, MaskGranularity::kRows);  // norms 0.14, 3, 1.41, 0.54
   CHECK(at::equal(rows.flatten(1).all(1), bools({0, 1, 1, 0})));
-  CHECK(at::equal(rows.flatten(1).any(1), rows.flatten(1).all(1)));  // whole rows
+  CHECK(at::equal(rows.flatten(1).any(1), rows.flatten(1).all(1)));           // whole rows
   const at::Tensor el = magnitude_mask(W, 0.25, MaskGranularity::kElements);  // 6 of 8 removed
   CHECK(el.sum().item<int64_t>() == 2);
   CHECK(el.flatten()[2].item<bool>());
