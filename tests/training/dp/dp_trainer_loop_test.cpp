@@ -385,3 +385,31 @@ TEST_CASE("a release epoch spends privacy and moves nothing; with sigma 0 it is 
   const auto S2 = t.release_epoch(ReleaseKind::kSumOfAbs, r);
   for (const auto& n : names) CHECK(at::allclose(S2.at(n), sum_abs_clipped[n] / 12.0, 1e-4, 1e-6));
 }
+
+TEST_CASE("frozen parameters get no per-example gradients, even downstream of a trainable layer",
+          "[private][dp]") {
+  at::manual_seed(25);
+  test::ToyVisionModel model(2);
+  const LabeledImages data = test::toy_images(6, 2, 7);
+  for (const auto& p : model.named_parameters()) p.value().set_requires_grad(false);
+  model.conv1->bias.set_requires_grad(true);  // DP-BitFit-like: conv1's bias and the head train
+  model.head->weight.set_requires_grad(true);
+  clear_grad_samples(model);
+  at::cross_entropy_loss(model.forward(data.images), data.labels, {}, at::Reduction::Sum).backward();
+  CHECK_FALSE(model.conv1->grad_sample().weight.defined());
+  REQUIRE(model.conv1->grad_sample().bias.defined());
+  CHECK_FALSE(model.conv2->grad_sample().weight.defined());  // its output requires grad, its weight does not
+  CHECK_FALSE(model.gn->grad_sample().weight.defined());
+  CHECK_FALSE(model.head->grad_sample().bias.defined());
+  const auto gs = collect_grad_samples(model);
+  REQUIRE(gs.size() == 2);
+  // The bias-only path equals the full computation's bias.
+  model.conv1->weight.set_requires_grad(true);
+  clear_grad_samples(model);
+  at::cross_entropy_loss(model.forward(data.images), data.labels, {}, at::Reduction::Sum).backward();
+  CHECK(at::allclose(model.conv1->grad_sample().bias, gs[0].grad_sample, 1e-5, 1e-7));
+  for (const auto& p : model.named_parameters()) {
+    p.value().mutable_grad().reset();
+    p.value().set_requires_grad(true);
+  }
+}
