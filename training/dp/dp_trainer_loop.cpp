@@ -120,9 +120,8 @@ DpTrainer::DpTrainer(VisionModel& model, const LabeledImages& train, const Label
   record_.target_epsilon = options.target_epsilon;
   record_.delta = options.delta;
   ctx_.log().info(
-      "private training: n = {}, q = {:.6g} ({} lots per epoch, expected lot {}), sigma = {:.4f}{}, C = {}, {} epochs "
-      "= "
-      "{} steps, accountant {}, {} randomness",
+      "private training: n = {}, q = {:.6g} ({} lots per epoch, expected lot {}), sigma = {:.4f}{}, C = {}, "
+      "{} epochs = {} steps, accountant {}, {} randomness",
       train.size(), plan_.sample_rate, plan_.lots_per_epoch, plan_.expected_lot_size, sigma_,
       options.target_epsilon > 0.0 ? fmt::format(" (for epsilon {} at delta {})", options.target_epsilon, options.delta)
                                    : std::string(" (given)"),
