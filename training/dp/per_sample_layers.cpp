@@ -32,6 +32,11 @@ void add_into(at::Tensor& sum, const at::Tensor& more) {
     sum = more;
 }
 
+// Whether a layer's parameter (possibly undefined) needs per-example gradients. A frozen parameter
+// gets none: a layer downstream of a trainable one still sees its output require grad, and
+// computing its frozen weight's per-example gradients would cost B times the weight for nothing.
+bool trains(const at::Tensor& p) { return p.defined() && p.requires_grad(); }
+
 bool has_trainable_parameter(const torch::nn::Module& m) {
   for (const auto& p : m.parameters(/*recurse=*/true))
     if (p.requires_grad()) return true;
@@ -67,9 +72,14 @@ PerSampleLinearImpl::PerSampleLinearImpl(const torch::nn::Linear& layer) {
 
 at::Tensor PerSampleLinearImpl::forward(const at::Tensor& x) {
   at::Tensor y = at::linear(x, weight, bias);
-  capture(y, x, [with_bias = bias.defined()](const at::Tensor& in, const at::Tensor& g) {
-    return per_sample_grads_linear(in, g, with_bias);
-  });
+  const bool w = weight.requires_grad(), b = trains(bias);
+  if (w || b)
+    capture(y, x, [w, b](const at::Tensor& in, const at::Tensor& g) {
+      if (w) return per_sample_grads_linear(in, g, b);
+      LayerGradSample gs;  // a frozen weight (DP-BitFit): only the bias, sum over the extra dims
+      gs.bias = g.reshape({g.size(0), -1, g.size(-1)}).sum(1);
+      return gs;
+    });
   return y;
 }
 
@@ -115,9 +125,14 @@ PerSampleConv2dImpl::PerSampleConv2dImpl(const torch::nn::Conv2d& layer) : geome
 at::Tensor PerSampleConv2dImpl::forward(const at::Tensor& x) {
   const Conv2dGeometry& g = geometry_;
   at::Tensor y = at::conv2d(x, weight, bias, g.stride, g.padding, g.dilation, g.groups);
-  capture(y, x, [g, with_bias = bias.defined()](const at::Tensor& in, const at::Tensor& grad) {
-    return per_sample_grads_conv2d(in, grad, g, with_bias);
-  });
+  const bool w = weight.requires_grad(), b = trains(bias);
+  if (w || b)
+    capture(y, x, [g, w, b](const at::Tensor& in, const at::Tensor& grad) {
+      if (w) return per_sample_grads_conv2d(in, grad, g, b);
+      LayerGradSample gs;  // a frozen weight: only the bias, sum over the output positions
+      gs.bias = grad.reshape({grad.size(0), grad.size(1), -1}).sum(2);
+      return gs;
+    });
   return y;
 }
 
@@ -134,14 +149,15 @@ PerSampleGroupNormImpl::PerSampleGroupNormImpl(const torch::nn::GroupNorm& layer
 
 at::Tensor PerSampleGroupNormImpl::forward(const at::Tensor& x) {
   at::Tensor y = at::group_norm(x, num_groups_, weight, bias, eps_);
-  if (weight.defined() || bias.defined())
-    capture(y, x, [G = num_groups_, eps = eps_, w = weight.defined(), b = bias.defined()](const at::Tensor& in,
-                                                                                          const at::Tensor& g) {
-      LayerGradSample gs = per_sample_grads_group_norm(in, g, G, eps);
-      if (!w) gs.weight = at::Tensor();
-      if (!b) gs.bias = at::Tensor();
-      return gs;
-    });
+  if (trains(weight) || trains(bias))
+    capture(
+        y, x,
+        [G = num_groups_, eps = eps_, w = trains(weight), b = trains(bias)](const at::Tensor& in, const at::Tensor& g) {
+          LayerGradSample gs = per_sample_grads_group_norm(in, g, G, eps);
+          if (!w) gs.weight = at::Tensor();
+          if (!b) gs.bias = at::Tensor();
+          return gs;
+        });
   return y;
 }
 
@@ -158,14 +174,15 @@ PerSampleLayerNormImpl::PerSampleLayerNormImpl(const torch::nn::LayerNorm& layer
 
 at::Tensor PerSampleLayerNormImpl::forward(const at::Tensor& x) {
   at::Tensor y = at::layer_norm(x, normalized_shape_, weight, bias, eps_);
-  if (weight.defined() || bias.defined())
-    capture(y, x, [shape = normalized_shape_, eps = eps_, w = weight.defined(), b = bias.defined()](
-                      const at::Tensor& in, const at::Tensor& g) {
-      LayerGradSample gs = per_sample_grads_layer_norm(in, g, shape, eps);
-      if (!w) gs.weight = at::Tensor();
-      if (!b) gs.bias = at::Tensor();
-      return gs;
-    });
+  if (trains(weight) || trains(bias))
+    capture(y, x,
+            [shape = normalized_shape_, eps = eps_, w = trains(weight), b = trains(bias)](const at::Tensor& in,
+                                                                                          const at::Tensor& g) {
+              LayerGradSample gs = per_sample_grads_layer_norm(in, g, shape, eps);
+              if (!w) gs.weight = at::Tensor();
+              if (!b) gs.bias = at::Tensor();
+              return gs;
+            });
   return y;
 }
 
@@ -184,9 +201,10 @@ PerSampleEmbeddingImpl::PerSampleEmbeddingImpl(const torch::nn::Embedding& layer
 
 at::Tensor PerSampleEmbeddingImpl::forward(const at::Tensor& indices) {
   at::Tensor y = at::embedding(weight, indices, padding_idx_.value_or(-1));
-  capture(y, indices, [V = weight.size(0), pad = padding_idx_](const at::Tensor& idx, const at::Tensor& g) {
-    return per_sample_grads_embedding(idx, g, V, pad);
-  });
+  if (weight.requires_grad())
+    capture(y, indices, [V = weight.size(0), pad = padding_idx_](const at::Tensor& idx, const at::Tensor& g) {
+      return per_sample_grads_embedding(idx, g, V, pad);
+    });
   return y;
 }
 
@@ -238,8 +256,9 @@ std::vector<ParamGradSample> collect_grad_samples(const torch::nn::Module& modul
   take("", module);
   for (const auto& item : module.named_modules("", /*include_self=*/false)) take(item.key(), *item.value());
   if (B < 0)
-    throw Error("collect_grad_samples: no layer has per-example gradients (no backward pass since the last "
-                "clear_grad_samples(), or the model has no PerSample layers)");
+    throw Error(
+        "collect_grad_samples: no layer has per-example gradients (no backward pass since the last "
+        "clear_grad_samples(), or the model has no PerSample layers)");
 
   std::vector<ParamGradSample> out;
   for (const auto& p : module.named_parameters(/*recurse=*/true)) {

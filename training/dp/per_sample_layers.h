@@ -5,8 +5,8 @@
 // libtorch has no module forward/backward hooks (Opacus's mechanism), so each supported layer has
 // an explicit twin here: PerSampleLinear, PerSampleConv2d, PerSampleGroupNorm, PerSampleLayerNorm
 // and PerSampleEmbedding compute the same forward as their torch::nn counterparts (and share their
-// parameters when built from one) and, when the output requires grad, register a tensor hook on
-// the output. During backward the hook receives dL/d(output); together with the input saved by
+// parameters when built from one) and, when the output requires grad and one of their parameters
+// does, register a tensor hook on the output (frozen parameters get no per-example gradients). During backward the hook receives dL/d(output); together with the input saved by
 // the forward it gives the per-example gradients (training/dp/per_sample_grads.h), which the layer
 // adds to its running per-sample gradients. See README.md in this folder.
 //
