@@ -4,8 +4,9 @@
 // gives with --data-dir. See README.md ("Image data") for the files, sources and licences.
 //
 //   ImageDataset train = load_image_dataset("cifar10", data_dir, "train");   // [50000, 3, 32, 32] in [0, 1]
-//   at::Tensor x = normalize_images(random_crop_flip(train.images.index_select(0, idx), 4, gen),
-//                                   image_dataset_info("cifar10").mean, image_dataset_info("cifar10").std);
+//   at::Tensor x = normalize_images(train.images, image_dataset_info("cifar10").mean,
+//                                   image_dataset_info("cifar10").std);
+// (Training-time crops and flips: repro::dp::random_crop_flip in training/dp/image_augment.h.)
 
 #include <cstdint>
 #include <filesystem>

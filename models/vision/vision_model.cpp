@@ -8,26 +8,6 @@
 
 namespace repro {
 
-const char* param_role_name(ParamRole role) {
-  switch (role) {
-    case ParamRole::Head:
-      return "head";
-    case ParamRole::Norm:
-      return "norm";
-    case ParamRole::Bias:
-      return "bias";
-    case ParamRole::Maskable:
-      return "maskable";
-    case ParamRole::Frozen:
-      return "frozen";
-  }
-  return "unknown";
-}
-
-VisionConfig VisionModel::config() const {
-  throw NotSupported(fmt::format("{} has no VisionConfig (only the models of models/vision/ have one)", name()));
-}
-
 namespace detail {
 
 VisionModelBase::VisionModelBase(VisionConfig config, std::string head_name, int64_t head_in_features)

@@ -14,6 +14,9 @@
 #include <ATen/core/Tensor.h>
 #include <torch/nn/module.h>
 
+#include <fmt/format.h>
+
+#include "core/error.h"
 #include "models/vision/vision_config.h"
 
 namespace repro {
@@ -28,7 +31,16 @@ enum class ParamRole {
 };
 
 // "head", "norm", "bias", "maskable", "frozen".
-const char* param_role_name(ParamRole role);
+inline const char* param_role_name(ParamRole role) {
+  switch (role) {
+    case ParamRole::Head: return "head";
+    case ParamRole::Norm: return "norm";
+    case ParamRole::Bias: return "bias";
+    case ParamRole::Maskable: return "maskable";
+    case ParamRole::Frozen: return "frozen";
+  }
+  return "unknown";
+}
 
 class VisionModel : public torch::nn::Module {
  public:
@@ -45,7 +57,11 @@ class VisionModel : public torch::nn::Module {
   virtual int64_t image_size() const = 0;
   // The architecture record the model was built from (what save_vision_model writes as
   // config.json). Models outside models/vision/ may lack one: the default throws NotSupported.
-  virtual VisionConfig config() const;
+  // Every virtual is pure or inline, so the vtable needs no library: code that only implements or
+  // uses the interface (training/dp, the private-training plugins) links without repro_vision.
+  virtual VisionConfig config() const {
+    throw NotSupported(fmt::format("{} has no VisionConfig (only the models of models/vision/ have one)", name()));
+  }
 };
 
 }  // namespace repro

@@ -193,44 +193,6 @@ TEST_CASE("normalize_images and resize_images", "[datasets][vision]") {
   CHECK((r - 0.5).abs().max().item<float>() < 1e-6);
 }
 
-TEST_CASE("random_crop_flip: a crop of the zero-padded image, seeded", "[datasets][vision]") {
-  const int64_t B = 64, C = 2, H = 6, W = 5, P = 2;
-  const at::Tensor x = at::rand({B, C, H, W}) + 0.5;  // no zeros inside the image
-  at::Generator g1 = make_augment_generator(7), g2 = make_augment_generator(7), g3 = make_augment_generator(8);
-  const at::Tensor a = random_crop_flip(x, P, g1);
-  CHECK(at::equal(a, random_crop_flip(x, P, g2)));
-  CHECK_FALSE(at::equal(a, random_crop_flip(x, P, g3)));
-  CHECK(a.sizes() == x.sizes());
-
-  const at::Tensor padded = at::constant_pad_nd(x, {P, P, P, P}, 0.0);
-  std::set<int64_t> tops, lefts;
-  int flips = 0;
-  for (int64_t b = 0; b < B; ++b) {
-    bool found = false;
-    for (int64_t t = 0; t <= 2 * P && !found; ++t)
-      for (int64_t l = 0; l <= 2 * P && !found; ++l)
-        for (bool f : {false, true}) {
-          at::Tensor crop = padded[b].narrow(1, t, H).narrow(2, l, W);
-          if (f) crop = crop.flip({2});
-          if (at::equal(crop, a[b])) {
-            found = true;
-            tops.insert(t);
-            lefts.insert(l);
-            flips += f ? 1 : 0;
-            break;
-          }
-        }
-    CHECK(found);
-  }
-  CHECK(tops.size() >= 4);  // offsets spread over [0, 2P]
-  CHECK(lefts.size() >= 4);
-  CHECK(flips > 16);
-  CHECK(flips < 48);
-
-  at::Generator g4 = make_augment_generator(1);
-  CHECK(at::equal(random_crop_flip(x, 0, g4, /*flip=*/false), x));
-}
-
 TEST_CASE("the embedded image sets built by make setup", "[datasets][vision]") {
   const fs::path data = data_root();
   if (!fs::exists(data / "fashion-mnist" / "train-images-idx3-ubyte")) {
