@@ -61,7 +61,7 @@ TEST_CASE("conformal suite: a micro table records repeated coverage and set size
     REQUIRE(r.repeated("coverage") != nullptr);
     CHECK(r.repeated("coverage")->n() == 5);
     CHECK(r.metrics.at("coverage") > 0.5);
-    CHECK(r.metrics.at("set_size") >= 1.0);
+    CHECK(r.metrics.at("set_size") > 0.5);  // empty sets are allowed at large alpha
     by[r.label] = r;
   }
   CHECK(by.at("Oracle").metrics.at("coverage") > 0.85);

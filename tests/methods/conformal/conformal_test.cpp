@@ -260,6 +260,9 @@ TEST_CASE("fedcp_qq: quantile-of-quantiles coverage, exact for one client and va
           "[conformal]") {
   // One client: the l-th of n uniforms has mean l / (n + 1).
   CHECK(qq_coverage(50, 1, 45, 1) == Approx(45.0 / 51).margin(1e-6));
+  // The official code's M for m = 5 clients of n = 10 points at (l = 10, k = 3): 0.9256259545517654
+  // (pierreHmbt/FedCP-QQ, computation_of_M.ipynb, the pair it selects for alpha = 0.1).
+  CHECK(qq_coverage(10, 5, 10, 3) == Approx(0.9256259545517654).margin(1e-9));
   // Coverage grows with l and with k.
   CHECK(qq_coverage(50, 5, 40, 2) < qq_coverage(50, 5, 41, 2));
   CHECK(qq_coverage(50, 5, 40, 2) < qq_coverage(50, 5, 40, 3));
@@ -288,3 +291,4 @@ TEST_CASE("local: needs a target client", "[conformal]") {
   at::Generator g = seeded(0);
   CHECK_THROWS_AS(make("local")->calibrate(s.data, 0.1, g, quiet()), DataError);
 }
+
