@@ -17,9 +17,9 @@ std::map<std::string, VisionZooRecipe> make_recipes() {
     z.architecture = "cnn_gn_small";
     z.dataset = "fashion-mnist";
     z.seed = 1;
-    // Two epochs of the 60k training images: a few minutes on 2 CPU cores, and features good
-    // enough that a private linear probe on MNIST digits is far above chance.
-    z.train.epochs = 2;
+    // Five epochs of the 60k training images: about 3 minutes on 2 CPU cores (35-40 s an epoch);
+    // two epochs reached 86.2% test accuracy, five about 89%.
+    z.train.epochs = 5;
     z.train.batch_size = 128;
     z.train.lr = 2e-3;
     r[z.name] = z;
