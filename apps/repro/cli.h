@@ -59,3 +59,14 @@ int cmd_train_zoo(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
 
 }  // namespace repro::cli
+
+namespace repro {
+struct VisionZooRecipe;
+}
+
+namespace repro::cli {
+
+// `repro train-zoo` for an image recipe (cmd_train_zoo_vision.cpp): pretrains, writes `out`.
+int train_vision_zoo(const VisionZooRecipe& recipe, const std::filesystem::path& out, const CommonOptions& common);
+
+}  // namespace repro::cli

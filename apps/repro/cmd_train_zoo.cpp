@@ -1,5 +1,6 @@
 // repro train-zoo <name>: trains a zoo model on the embedded corpus (resumable) and writes
-// models/zoo/<name>/ with its tokenizer, TRAINING.md and loss curve.
+// models/zoo/<name>/ with its tokenizer, TRAINING.md and loss curve; image recipes
+// (training/vision_zoo.h) go to cmd_train_zoo_vision.cpp.
 
 #include <fstream>
 #include <iostream>
@@ -23,6 +24,7 @@
 #include "models/tokenizer.h"
 #include "report/gnuplot.h"
 #include "suites/eval/perplexity.h"
+#include "training/vision_zoo.h"
 #include "training/zoo.h"
 
 namespace repro::cli {
@@ -59,7 +61,7 @@ int cmd_train_zoo(int argc, char** argv) {
   int64_t steps = 0, stop_after = 0;
   po::options_description desc("repro train-zoo options");
   desc.add_options()
-      ("name", po::value(&name)->required(), "zoo recipe: micro or tiny")
+      ("name", po::value(&name)->required(), "zoo recipe: micro, tiny (language) or cnn_fmnist (image)")
       ("out", po::value(&out_dir), "output folder (default: <project>/models/zoo/<name>)")
       ("work-dir", po::value(&work_dir), "checkpoints and log (default: <project>/.cache/zoo-train/<name>)")
       ("steps", po::value(&steps)->default_value(0), "override the recipe's step count (for quick trials)")
@@ -72,6 +74,9 @@ int cmd_train_zoo(int argc, char** argv) {
   if (!parse(argc, argv, desc, pos, vm, "repro train-zoo <name> [options]")) return 0;
   configure_process(common);
 
+  if (const VisionZooRecipe* vr = find_vision_zoo_recipe(name))
+    return train_vision_zoo(*vr, out_dir.empty() ? project_root() / "models" / "zoo" / name : fs::path(out_dir),
+                            common);
   ZooRecipe recipe = zoo_recipe(name);
   if (steps > 0) recipe.train.steps = steps;
   recipe.train.stop_after = stop_after;

@@ -47,8 +47,16 @@ bool has_trainable_parameter(const torch::nn::Module& m) {
 
 GradSampleLayer::GradSampleLayer() : state_(std::make_shared<State>()) {}
 
+namespace {
+thread_local int hooks_off_depth = 0;
+}  // namespace
+
+GradSampleHooksOff::GradSampleHooksOff() { ++hooks_off_depth; }
+GradSampleHooksOff::~GradSampleHooksOff() { --hooks_off_depth; }
+bool GradSampleHooksOff::active() { return hooks_off_depth > 0; }
+
 void GradSampleLayer::capture(const at::Tensor& output, const at::Tensor& input, GradSampleFn fn) const {
-  if (!output.requires_grad()) return;
+  if (!output.requires_grad() || GradSampleHooksOff::active()) return;
   output.register_hook([state = state_, input = input.detach(), fn = std::move(fn)](const at::Tensor& grad_out) {
     LayerGradSample gs = fn(input, grad_out);
     const int64_t have = batch_of(state->sum), got = batch_of(gs);

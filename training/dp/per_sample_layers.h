@@ -40,6 +40,19 @@
 
 namespace repro::dp {
 
+// While one is alive on a thread, PerSample layers forward on that thread record nothing: plain
+// (non-private) training of the same model, e.g. pretraining a zoo model, pays no per-example cost.
+// Opacus's GradSampleModule.disable_hooks() / enable_hooks(), scoped. Nests.
+class GradSampleHooksOff {
+ public:
+  GradSampleHooksOff();
+  ~GradSampleHooksOff();
+  GradSampleHooksOff(const GradSampleHooksOff&) = delete;
+  GradSampleHooksOff& operator=(const GradSampleHooksOff&) = delete;
+  // True while a GradSampleHooksOff is alive on this thread.
+  static bool active();
+};
+
 // The per-example gradients one layer accumulates over backward passes (several forwards of the
 // same layer before one backward add up, as gradients do).
 class GradSampleLayer {

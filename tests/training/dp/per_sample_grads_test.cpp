@@ -208,3 +208,20 @@ TEST_CASE("per-sample grads survive an in-place op on the layer's output", "[dp]
   check_layer(*twin, [&](const at::Tensor& x) { return twin->forward(x).relu_(); },
               [&](const at::Tensor& x) { return plain->forward(x).relu_(); }, at::randn({6, 3}));
 }
+
+TEST_CASE("GradSampleHooksOff: plain training records no per-example gradients, and hooks return after it",
+          "[dp][per_sample][dp_accuracy]") {
+  PerSampleLinear lin(4, 3);
+  const at::Tensor x = at::randn({5, 4});
+  {
+    GradSampleHooksOff off;
+    CHECK(GradSampleHooksOff::active());
+    lin->forward(x).sum().backward();
+  }
+  CHECK_FALSE(GradSampleHooksOff::active());
+  CHECK_FALSE(lin->grad_sample().weight.defined());
+  CHECK(lin->weight.grad().defined());  // the ordinary gradient is still there
+  lin->forward(x).sum().backward();
+  REQUIRE(lin->grad_sample().weight.defined());
+  CHECK(lin->grad_sample().weight.size(0) == 5);
+}
