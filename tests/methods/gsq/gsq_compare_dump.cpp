@@ -108,7 +108,7 @@ TEST_CASE("dump one block and its GPTQ init for the authors' GSQ code, then run 
   std::cout << "ours: block MSE (mean) GPTQ init " << before << " -> gsq " << after << " in " << seconds << " s\n";
   {
     at::NoGradGuard g;
-    for (const std::string& name : {"gate_proj", "up_proj", "down_proj"})
+    for (const char* name : {"gate_proj", "up_proj", "down_proj"})
       write_raw(dir, std::string(name) + ".ours", block.linear(name).compressed->dense(), manifest);
   }
   std::ofstream(dir / "manifest.json") << manifest.dump(1);

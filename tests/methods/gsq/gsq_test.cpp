@@ -150,7 +150,7 @@ TEST_CASE("gsq recovers most of a planted corruption of the GPTQ codes", "[metho
     const double e_gptq = block_error(c.block(), c.io);
     // Move 30% of the MLP codes one step (towards the inside of the range at the edges).
     at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(11);
-    for (const std::string& name : {"gate_proj", "up_proj", "down_proj"}) {
+    for (const char* name : {"gate_proj", "up_proj", "down_proj"}) {
       QuantCodes q = c.block().linear(name).compressed->quant();
       at::Tensor codes = q.codes.to(at::kFloat);
       at::Tensor hit = at::rand(codes.sizes(), gen).lt(0.3);
