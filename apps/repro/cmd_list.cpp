@@ -86,6 +86,8 @@ int cmd_plot(int argc, char** argv) {
       ("y-better", po::value(&y_better)->default_value("lower"), "lower or higher")
       ("log-x", po::bool_switch(&plot.log_x), "logarithmic x axis")
       ("log-y", po::bool_switch(&plot.log_y), "logarithmic y axis")
+      ("join-x", po::bool_switch(&plot.join_by_x), "join each series' points in x order (default: row order)")
+      ("point-labels", po::bool_switch(&plot.point_labels), "write each point's sweep values beside it (e.g. 8:16)")
       ("reference", po::value(&plot.reference)->multitoken()->composing(),
        "row labels drawn as a horizontal line at their y (e.g. Dense), not as points")
       ("title", po::value(&plot.title), "plot title (default: '<y> vs <x>')")

@@ -94,6 +94,15 @@ rm -f "$RES/cli/tiny_layer.md"
 expect_rc 0 "report" -- "$REPRO" report "$CFG" --results-dir "$RES"
 [ -s "$RES/cli/tiny_layer.md" ] || fail "report did not rewrite the Markdown"
 
+# An ad-hoc plot of the records: --join-x orders each series by x, --point-labels names the points.
+if command -v gnuplot >/dev/null; then
+  expect_rc 0 "plot" -- "$REPRO" plot "$CFG" --results-dir "$RES" --x bits_per_weight --y rel_error --join-x \
+    --point-labels --out "$T/adhoc"
+  [ -s "$T/adhoc.gp" ] && [ -s "$T/adhoc.dat" ] || fail "repro plot should write adhoc.gp and adhoc.dat"
+  grep -q 'in x order' "$T/adhoc.gp" || fail "--join-x should join the series in x order: $(head -5 "$T/adhoc.gp")"
+  grep -q "^set label 1 '" "$T/adhoc.gp" || fail "--point-labels should label the points"
+fi
+
 # Listing.
 expect_rc 0 "list methods" -- "$REPRO" list methods
 grep -q '^  magnitude ' "$T/out" && grep -q '^  rtn ' "$T/out" || fail "list methods should show magnitude and rtn"
