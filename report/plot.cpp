@@ -1,10 +1,16 @@
 #include "report/plot.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <limits>
 #include <map>
 #include <set>
 #include <tuple>
+#include <utility>
+#include <vector>
+
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -23,8 +29,8 @@ void check_output(const fs::path& file, const fs::path& script) {
   std::error_code ec;
   auto size = fs::file_size(file, ec);
   if (ec || size == 0)
-    throw IoError(fmt::format("gnuplot wrote no {} (or an empty one) from {}", file.filename().string(),
-                              script.string()));
+    throw IoError(
+        fmt::format("gnuplot wrote no {} (or an empty one) from {}", file.filename().string(), script.string()));
 }
 
 // "bits=3" or "pattern=2:4,sparsity=0.5": the values a sweep gave this row.
@@ -51,7 +57,9 @@ bool drawn(const PlotSpec& plot, const std::string& label) {
 
 // Key order: plot.series' order when it gives one, else the order the series were found in.
 void order_series(PlotData& data, const PlotSpec& plot) {
-  auto rank = [&](const Series& s) { return std::find(plot.series.begin(), plot.series.end(), s.label) - plot.series.begin(); };
+  auto rank = [&](const Series& s) {
+    return std::find(plot.series.begin(), plot.series.end(), s.label) - plot.series.begin();
+  };
   std::stable_sort(data.series.begin(), data.series.end(),
                    [&](const Series& a, const Series& b) { return rank(a) < rank(b); });
 }
@@ -114,8 +122,31 @@ PlotFiles render_plot(const PlotRequest& request, const PlotData& data, const fs
   files.pdf = with(".pdf");
   write_file_atomic(files.data, text.data);
   write_file_atomic(files.script, text.script);
-  run_gnuplot(files.script);
-  for (const auto& f : {files.svg, files.png, files.pdf}) check_output(f, files.script);
+  // gnuplot renders a private copy of the script whose outputs carry a name unique to this process
+  // and call; each image is renamed into place once complete, so a concurrent or killed writer never
+  // leaves a truncated image and two writers never fail each other (the last rename wins; both whole).
+  static std::atomic<uint64_t> renders{0};
+  const std::string tmp_base = fmt::format("{}.tmp-{}-{}", base, static_cast<long>(::getpid()), renders++);
+  const fs::path tmp = out_base.parent_path() / tmp_base;
+  PlotText tmp_text = plot_text(request, data, tmp_base);
+  auto tmp_with = [&](const char* ext) { return fs::path(tmp.string() + ext); };
+  const std::vector<std::pair<fs::path, fs::path>> images = {
+      {tmp_with(".svg"), files.svg}, {tmp_with(".png"), files.png}, {tmp_with(".pdf"), files.pdf}};
+  auto cleanup = [&] {
+    std::error_code ec;
+    for (const char* ext : {".gp", ".dat", ".svg", ".png", ".pdf"}) fs::remove(tmp_with(ext), ec);
+  };
+  try {
+    write_file_atomic(tmp_with(".dat"), tmp_text.data);
+    write_file_atomic(tmp_with(".gp"), tmp_text.script);
+    run_gnuplot(tmp_with(".gp"));
+    for (const auto& [from, to] : images) check_output(from, files.script);
+    for (const auto& [from, to] : images) fs::rename(from, to);
+  } catch (...) {
+    cleanup();
+    throw;
+  }
+  cleanup();
   return files;
 }
 
@@ -135,8 +166,8 @@ TablePlots write_table_plots(const TableReport& report, const fs::path& out_dir)
   return out;
 }
 
-std::vector<fs::path> write_adhoc_plot(const std::vector<Record>& records, const PlotSpec& plot,
-                                       const TableSpec* table, const fs::path& out_base) {
+std::vector<fs::path> write_adhoc_plot(const std::vector<Record>& records, const PlotSpec& plot, const TableSpec* table,
+                                       const fs::path& out_base) {
   const std::string& x = plot.x;
   const std::string& y = plot.y;
   // The newest ok record of each computation.
@@ -146,11 +177,12 @@ std::vector<fs::path> write_adhoc_plot(const std::vector<Record>& records, const
     if (!r.ok() || !r.metrics.count(x) || !r.metrics.count(y)) continue;
     auto key = std::make_tuple(r.row_spec, r.scale, r.seed);
     auto [it, inserted] = newest.emplace(key, &r);
-    if (inserted) order.push_back(key);
-    else if (r.finished_at >= it->second->finished_at) it->second = &r;
+    if (inserted)
+      order.push_back(key);
+    else if (r.finished_at >= it->second->finished_at)
+      it->second = &r;
   }
-  if (order.empty())
-    throw DataError(fmt::format("nothing to plot: no ok record has both '{}' and '{}'", x, y));
+  if (order.empty()) throw DataError(fmt::format("nothing to plot: no ok record has both '{}' and '{}'", x, y));
 
   // Each record's row of `table`, if it still is one; rows in table order, then the others as found.
   auto row_of = [&](const Record& r) -> const RowSpec* {
@@ -194,8 +226,7 @@ std::vector<fs::path> write_adhoc_plot(const std::vector<Record>& records, const
     s.points.push_back({vx, vy, r->label, false, row ? sweep_tag(*row) : ""});
   }
   order_series(data, plot);
-  return render_plot(request_for(plot, plot.title.empty() ? fmt::format("{} vs {}", y, x) : plot.title), data,
-                     out_base)
+  return render_plot(request_for(plot, plot.title.empty() ? fmt::format("{} vs {}", y, x) : plot.title), data, out_base)
       .all();
 }
 

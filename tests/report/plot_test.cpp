@@ -2,10 +2,13 @@
 // here and in CI); without gnuplot they are skipped with a warning.
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <set>
+#include <thread>
 #include <tuple>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -57,7 +60,7 @@ reference = ["Dense"]
 
 // Rows: Dense, Q [bits=4], Q [bits=2], Q [bits=3], R [bits=2], R [bits=3].
 std::vector<Record> plot_records(const TableSpec& t) {
-  return {ok_record(t.rows[0], {{"ppl", 20.0}, {"bits", 16}}), ok_record(t.rows[1], {{"ppl", 35.0}, {"bits", 4.1}}),
+  return {ok_record(t.rows[0], {{"ppl", 20.0}, {"bits", 16}}),  ok_record(t.rows[1], {{"ppl", 35.0}, {"bits", 4.1}}),
           ok_record(t.rows[2], {{"ppl", 60.0}, {"bits", 2.1}}), ok_record(t.rows[3], {{"ppl", 30.0}, {"bits", 3.1}}),
           ok_record(t.rows[4], {{"ppl", 50.0}, {"bits", 2.2}}), ok_record(t.rows[5], {{"ppl", 40.0}, {"bits", 3.2}})};
 }
@@ -91,9 +94,11 @@ std::vector<std::string> block_lines(const std::string& dat, const std::string& 
 // The `set style line` command of the series labelled `label` ("" when none).
 std::string style_line(const std::string& script, const std::string& label) {
   const std::string tail = "  # " + label + "\n";
-  for (size_t at = script.find("set style line "); at != std::string::npos; at = script.find("set style line ", at + 1)) {
+  for (size_t at = script.find("set style line "); at != std::string::npos;
+       at = script.find("set style line ", at + 1)) {
     auto end = script.find('\n', at);
-    if (script.compare(end + 1 - tail.size(), tail.size(), tail) == 0) return script.substr(at, end + 1 - at - tail.size());
+    if (script.compare(end + 1 - tail.size(), tail.size(), tail) == 0)
+      return script.substr(at, end + 1 - at - tail.size());
   }
   return "";
 }
@@ -114,8 +119,7 @@ PlotRequest request_of(const PlotSpec& p) {
 
 }  // namespace
 
-TEST_CASE("table plot data: one series per [[rows]] label, in sweep order; reference rows as lines",
-          "[report][plot]") {
+TEST_CASE("table plot data: one series per [[rows]] label, in sweep order; reference rows as lines", "[report][plot]") {
   TableSpec t = make_table(kPlotToml);
   TableReport rep = build_table_report(t, plot_records(t), 0);
   PlotData d = table_plot_data(rep, t.plots[0]);
@@ -158,31 +162,31 @@ TEST_CASE("plot script: a block and a key entry per series, joined in sweep orde
   INFO(text.data);
   CHECK(text.plotted == 8);
   // Series grouped by their [[rows]] label, in row order (not sorted by x).
-  CHECK(block_lines(text.data, "Q, ours") ==
-        std::vector<std::string>{"4.1\t35\tQ [bits=4]\tbits=4", "2.1\t60\tQ [bits=2]\tbits=2",
-                                 "3.1\t30\tQ [bits=3]\tbits=3"});
+  CHECK(block_lines(text.data, "Q, ours") == std::vector<std::string>{"4.1\t35\tQ [bits=4]\tbits=4",
+                                                                      "2.1\t60\tQ [bits=2]\tbits=2",
+                                                                      "3.1\t30\tQ [bits=3]\tbits=3"});
   CHECK(block_lines(text.data, "Q, the paper's") ==
         std::vector<std::string>{"4\t7\tQ [bits=4]\tbits=4", "2\t12\tQ [bits=2]\tbits=2", "3\t8\tQ [bits=3]\tbits=3"});
   CHECK(block_lines(text.data, "R, ours").size() == 2);
-  CHECK(block_lines(text.data, "our Pareto front") ==
-        std::vector<std::string>{"2.1\t60\tQ [bits=2]\tbits=2", "2.2\t50\tR [bits=2]\tbits=2",
-                                 "3.1\t30\tQ [bits=3]\tbits=3"});
+  CHECK(block_lines(text.data, "our Pareto front") == std::vector<std::string>{"2.1\t60\tQ [bits=2]\tbits=2",
+                                                                               "2.2\t50\tR [bits=2]\tbits=2",
+                                                                               "3.1\t30\tQ [bits=3]\tbits=3"});
   // One key entry per series, from the short label; its points joined by a line in its style.
   CHECK(count(text.script, "title 'Q'") == 1);
   CHECK(count(text.script, "title 'R'") == 1);
   CHECK(text.script.find("[bits=") == std::string::npos);
   const std::string q_style = style_line(text.script, "Q");
   REQUIRE(!q_style.empty());
-  const std::string q_ls = q_style.substr(std::string("set style line ").size(),
-                                          q_style.find(' ', std::string("set style line ").size()) -
-                                              std::string("set style line ").size());
+  const std::string q_ls =
+      q_style.substr(std::string("set style line ").size(),
+                     q_style.find(' ', std::string("set style line ").size()) - std::string("set style line ").size());
   CHECK(text.script.find("'t-pareto.dat' index 0 using 1:2 with linespoints ls " + q_ls + " title 'Q'") !=
         std::string::npos);
   // The paper's numbers: the same style with the open marker of its shape.
   const SeriesStyle q = paper_styles(t).at("Q");
   CHECK(q_ls == std::to_string(q.number));
-  CHECK(text.script.find("'t-pareto.dat' index 1 using 1:2 with points ls " + q_ls + " pt " +
-                         std::to_string(q.hollow) + " notitle") != std::string::npos);
+  CHECK(text.script.find("'t-pareto.dat' index 1 using 1:2 with points ls " + q_ls + " pt " + std::to_string(q.hollow) +
+                         " notitle") != std::string::npos);
   CHECK(q.hollow != q.point);
   CHECK(style_line(text.script, "R") != q_style);
   CHECK(text.script.find("title 'paper (Llama-3-8B): open markers'") != std::string::npos);
@@ -197,16 +201,16 @@ TEST_CASE("plot script: a block and a key entry per series, joined in sweep orde
   CHECK(text.script.find("set yrange [5.34751:67.3211]\nset ytics (6, 9.5, 15, 24, 38, 60)\n") != std::string::npos);
 }
 
-TEST_CASE("plot script: a reference line outside the points widens the y range, not the x range",
-          "[report][plot]") {
+TEST_CASE("plot script: a reference line outside the points widens the y range, not the x range", "[report][plot]") {
   PlotRequest req;
   req.x = "bits";
   req.y = "ppl";
   req.log_y = true;
   PlotData d;
-  d.series.push_back({"Q", SeriesStyle{}, {{2, 60, "Q [bits=2]", false, "bits=2"}, {3, 30, "Q [bits=3]", false, "bits=3"}}});
+  d.series.push_back(
+      {"Q", SeriesStyle{}, {{2, 60, "Q [bits=2]", false, "bits=2"}, {3, 30, "Q [bits=3]", false, "bits=3"}}});
   d.references.push_back({"Dense", 20, false});
-  d.references.push_back({"Dense", 6, true});  // no paper point drawn: left out
+  d.references.push_back({"Dense", 6, true});    // no paper point drawn: left out
   d.references.push_back({"Broken", 0, false});  // not positive on a log axis: left out
   PlotText text = plot_text(req, d, "r");
   INFO(text.script);
@@ -228,9 +232,13 @@ TEST_CASE("plot script: log axes, fronts, quoting", "[report][plot]") {
   req.y = "ppl";
   req.log_y = true;
   PlotData d;
-  d.series.push_back({"q", SeriesStyle{},
-                      {{4, 10, "q [bits=4]", false, ""}, {2, 30, "q [bits=2]", false, ""},
-                       {3, 40, "q [bits=3]", false, ""}, {3, -1, "q [bad]", false, ""}, {3, 8, "q [bits=3]", true, ""},
+  d.series.push_back({"q",
+                      SeriesStyle{},
+                      {{4, 10, "q [bits=4]", false, ""},
+                       {2, 30, "q [bits=2]", false, ""},
+                       {3, 40, "q [bits=3]", false, ""},
+                       {3, -1, "q [bad]", false, ""},
+                       {3, 8, "q [bits=3]", true, ""},
                        {5, 6, "q [bits=5]", true, ""}}});
   PlotText text = plot_text(req, d, "t-pareto");
   INFO(text.script);
@@ -316,10 +324,11 @@ TEST_CASE("a label has the same style in the plots of two tables of one paper", 
   std::map<std::string, std::string> script;
   for (const std::string name : {"a", "b"}) {
     TableSpec t = TableSpec::load(dir / "paper" / (name + ".toml"));
-    if (name == "a")
-      CHECK(paper_label_sets(t) == std::vector<std::vector<std::string>>{{"Q", "Z"}, {"A", "Q"}});
+    if (name == "a") CHECK(paper_label_sets(t) == std::vector<std::vector<std::string>>{{"Q", "Z"}, {"A", "Q"}});
     std::vector<Record> recs;
-    for (const auto& r : t.rows) recs.push_back(ok_record(r, {{"ppl", 10.0 + static_cast<double>(r.index)}, {"bits", 2.0 + static_cast<double>(r.index)}}));
+    for (const auto& r : t.rows)
+      recs.push_back(
+          ok_record(r, {{"ppl", 10.0 + static_cast<double>(r.index)}, {"bits", 2.0 + static_cast<double>(r.index)}}));
     TableReport rep = build_table_report(t, recs, 0);
     script[name] = plot_text(request_of(t.plots[0]), table_plot_data(rep, t.plots[0]), name).script;
   }
@@ -351,8 +360,9 @@ TEST_CASE("plots: an unknown reference row is a config error naming file:line", 
 
 TEST_CASE("plots: series = [...] keeps the labels it names, in its order", "[report][plot]") {
   std::string toml = kPlotToml;
-  toml += "\n[[plots]]\nname = \"r\"\nx = \"bits\"\ny = \"ppl\"\nseries = [\"R\"]\n"
-          "\n[[plots]]\nname = \"rq\"\nx = \"bits\"\ny = \"ppl\"\nseries = [\"R\", \"Q\"]\n";
+  toml +=
+      "\n[[plots]]\nname = \"r\"\nx = \"bits\"\ny = \"ppl\"\nseries = [\"R\"]\n"
+      "\n[[plots]]\nname = \"rq\"\nx = \"bits\"\ny = \"ppl\"\nseries = [\"R\", \"Q\"]\n";
   TableSpec t = make_table(toml);
   TableReport rep = build_table_report(t, plot_records(t), 0);
   PlotData r = table_plot_data(rep, t.plots[1]);
@@ -395,6 +405,33 @@ TEST_CASE("table plots are rendered to svg, png and pdf", "[report][plot][gnuplo
   CHECK(svg.find("Pareto front (ours)") != std::string::npos);
   CHECK(test::read_text(f.png).substr(1, 3) == "PNG");
   CHECK(test::read_text(f.pdf).substr(0, 5) == "%PDF-");
+}
+
+TEST_CASE("concurrent writers of one plot both succeed and leave whole files, no temporaries",
+          "[report][plot][gnuplot]") {
+  if (!have_gnuplot()) return;
+  TableSpec t = make_table(kPlotToml);
+  TableReport rep = build_table_report(t, plot_records(t), 0);
+  test::TempDir dir("report-plot-concurrent");
+  // Two writers at once (two `repro report` processes in the field; threads here): each renders under
+  // its own temporary names and renames the finished images into place.
+  std::vector<std::thread> writers;
+  std::atomic<int> failures{0};
+  for (int w = 0; w < 2; ++w)
+    writers.emplace_back([&] {
+      try {
+        write_table_plots(rep, dir.path());
+      } catch (...) {
+        ++failures;
+      }
+    });
+  for (auto& w : writers) w.join();
+  CHECK(failures == 0);
+  for (const char* ext : {".svg", ".png", ".pdf", ".gp", ".dat"})
+    check_non_empty(dir.path() / (std::string("t-pareto") + ext));
+  for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+    CHECK(e.path().filename().string().find(".tmp-") == std::string::npos);
+  CHECK(test::read_text(dir.path() / "t-pareto.pdf").substr(0, 5) == "%PDF-");
 }
 
 TEST_CASE("a plot with no point is skipped", "[report][plot]") {
@@ -453,8 +490,7 @@ TEST_CASE("gnuplot missing or failing is a clear error naming the script", "[rep
   }
 }
 
-TEST_CASE("plot script: join = \"x\" joins a series in x order; point labels give the sweep values",
-          "[report][plot]") {
+TEST_CASE("plot script: join = \"x\" joins a series in x order; point labels give the sweep values", "[report][plot]") {
   TableSpec t = make_table(kPlotToml);
   TableReport rep = build_table_report(t, plot_records(t), 0);
   PlotRequest req = request_of(t.plots[0]);
@@ -464,9 +500,9 @@ TEST_CASE("plot script: join = \"x\" joins a series in x order; point labels giv
   INFO(text.script);
   INFO(text.data);
   // Q's sweep runs 4, 2, 3 bits: its line (ours and the paper's) now goes 2, 3, 4.
-  CHECK(block_lines(text.data, "Q, ours, in x order") ==
-        std::vector<std::string>{"2.1\t60\tQ [bits=2]\tbits=2", "3.1\t30\tQ [bits=3]\tbits=3",
-                                 "4.1\t35\tQ [bits=4]\tbits=4"});
+  CHECK(block_lines(text.data, "Q, ours, in x order") == std::vector<std::string>{"2.1\t60\tQ [bits=2]\tbits=2",
+                                                                                  "3.1\t30\tQ [bits=3]\tbits=3",
+                                                                                  "4.1\t35\tQ [bits=4]\tbits=4"});
   CHECK(block_lines(text.data, "Q, the paper's, in x order") ==
         std::vector<std::string>{"2\t12\tQ [bits=2]\tbits=2", "3\t8\tQ [bits=3]\tbits=3", "4\t7\tQ [bits=4]\tbits=4"});
   CHECK(text.script.find("one block per series, in x order") != std::string::npos);
