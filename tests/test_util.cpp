@@ -4,9 +4,12 @@
 
 #include <atomic>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <random>
 #include <sstream>
 
+#include "core/run_context.h"
 #include "repro_build_info.h"
 
 namespace repro::test {
@@ -38,5 +41,18 @@ std::string read_text(const std::filesystem::path& path) {
 }
 
 std::filesystem::path source_root() { return REPRO_SOURCE_DIR; }
+
+RunContext& quiet_context(uint64_t seed) {
+  static std::map<uint64_t, std::unique_ptr<RunContext>> contexts;
+  auto& c = contexts[seed];
+  if (!c) {
+    RunOptions o;
+    o.log_level = "error";
+    o.progress = false;
+    o.seed = seed;
+    c = std::make_unique<RunContext>(o);
+  }
+  return *c;
+}
 
 }  // namespace repro::test

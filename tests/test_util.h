@@ -1,8 +1,13 @@
 #pragma once
-// Helpers shared by tests: temporary folders and small files.
+// Helpers shared by tests: temporary folders, small files, a silent RunContext.
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
+
+namespace repro {
+class RunContext;
+}
 
 namespace repro::test {
 
@@ -25,5 +30,9 @@ std::string read_text(const std::filesystem::path& path);
 
 // The source tree root (for committed fixtures such as models/zoo/micro).
 std::filesystem::path source_root();
+
+// A RunContext that logs errors only, shows no progress and has the given seed; one per seed, alive
+// for the test program's lifetime.
+RunContext& quiet_context(uint64_t seed = 0);
 
 }  // namespace repro::test

@@ -44,16 +44,6 @@ LayerFixture make_layer(int64_t out, int64_t in, uint64_t seed, const FixtureOpt
   return f;
 }
 
-RunContext& quiet_context() {
-  static RunContext ctx = [] {
-    RunOptions o;
-    o.progress = false;
-    o.log_level = "error";
-    return RunContext(o);
-  }();
-  return ctx;
-}
-
 std::unique_ptr<LayerCompressor> make_compressor(const std::string& name, const Value::Table& params) {
   auto c = Registry<LayerCompressor>::instance().create(name);
   c->configure(Params::validate(Value(params), c->info().params, "test '" + name + "'"));

@@ -10,8 +10,8 @@
 
 #include "core/run_context.h"
 #include "core/value.h"
-#include "core/run_context.h"
 #include "methods/api/layer_compressor.h"
+#include "tests/test_util.h"  // quiet_context()
 
 namespace repro::test {
 
@@ -34,7 +34,6 @@ struct FixtureOptions {
 // with per-row scales (some rows larger) and a few large entries.
 LayerFixture make_layer(int64_t out, int64_t in, uint64_t seed, const FixtureOptions& opts = {});
 
-RunContext& quiet_context();
 
 // A planted sparse + low-rank layer: W = S0 + L0 with S0 keeping exactly `keep` random entries
 // (magnitudes in [1, 2), random signs) per row and L0 = 0.1 * (Gaussian [out, r]) (Gaussian [r, in]);

@@ -4,6 +4,7 @@
 // accounts its selection epoch (epsilon <= target over every step), and repeats itself for a seed;
 // dp_magnitude_mask trains exactly its public mask; dp_full learns a toy task at a large epsilon.
 #include "tests/catch.h"
+#include "tests/test_util.h"
 
 #include <ATen/ATen.h>
 
@@ -19,19 +20,6 @@
 using namespace repro;
 
 namespace {
-
-RunContext& quiet(uint64_t seed = 0) {
-  static std::map<uint64_t, std::unique_ptr<RunContext>> contexts;
-  auto& c = contexts[seed];
-  if (!c) {
-    RunOptions o;
-    o.log_level = "off";
-    o.progress = false;
-    o.seed = seed;
-    c = std::make_unique<RunContext>(o);
-  }
-  return *c;
-}
 
 std::unique_ptr<PrivateTrainer> make(const std::string& name, Value::Table params) {
   auto m = Registry<PrivateTrainer>::instance().create(name);
@@ -101,7 +89,7 @@ TEST_CASE("each baseline trains exactly its roles; every other parameter is bitw
     test::ToyVisionModel model(3);
     const auto before = snapshot(model);
     const dp::DpTrainRecord r =
-        make(name, small({{"epochs", Value(int64_t{1})}}))->train(model, data, data, PrivacyBudget{8.0, 1e-5}, quiet());
+        make(name, small({{"epochs", Value(int64_t{1})}}))->train(model, data, data, PrivacyBudget{8.0, 1e-5}, test::quiet_context());
     CHECK(r.steps == 2);
     for (const auto& p : model.named_parameters()) {
       INFO(p.key());
@@ -127,7 +115,7 @@ TEST_CASE("dp_magnitude_mask trains exactly its public mask (rows by norm, or th
     test::ToyVisionModel model(3);
     const auto before = snapshot(model);
     make("dp_magnitude_mask", small({{"granularity", Value(std::string(granularity))}, {"density", Value(0.5)}}))
-        ->train(model, data, data, PrivacyBudget{8.0, 1e-5}, quiet());
+        ->train(model, data, data, PrivacyBudget{8.0, 1e-5}, test::quiet_context());
     const auto g = std::string(granularity) == "rows" ? dp::MaskGranularity::kRows : dp::MaskGranularity::kElements;
     for (const char* w : {"conv1.weight", "conv2.weight"}) {
       INFO(w);
@@ -161,7 +149,7 @@ TEST_CASE("sparta selects the row with planted large gradients (sigma 0, both sc
                                                       {"density", Value(0.2)},
                                                       {"noise_multiplier", Value(0.0)},
                                                       {"score", Value(std::string(score))}}))
-                                    ->train(model, data, data, PrivacyBudget{8.0, 1e-5}, quiet());
+                                    ->train(model, data, data, PrivacyBudget{8.0, 1e-5}, test::quiet_context());
     REQUIRE(r.epochs.size() == 2);
     CHECK(r.epochs[0].phase == "select");
     // conv2 has 6 rows: int(6 * 0.8) = 4 removed, 2 kept; the planted row is one of them.
@@ -181,7 +169,7 @@ TEST_CASE("sparta: exact rows per layer, masked coordinates bitwise frozen after
   const dp::DpTrainRecord r =
       make("sparta",
            small({{"epochs", Value(int64_t{4})}, {"selection_epoch", Value(int64_t{1})}, {"density", Value(0.3)}}))
-          ->train(model, data, data, PrivacyBudget{4.0, 1e-5}, quiet());
+          ->train(model, data, data, PrivacyBudget{4.0, 1e-5}, test::quiet_context());
   REQUIRE(r.epochs.size() == 4);
   CHECK(r.epochs[0].phase == "train");
   CHECK(r.epochs[1].phase == "select");
@@ -220,7 +208,7 @@ TEST_CASE("sparta: the same seed gives the same model and record", "[private][me
     *rec =
         make("sparta",
              small({{"epochs", Value(int64_t{3})}, {"selection_epoch", Value(int64_t{1})}, {"augment", Value(true)}}))
-            ->train(model, data, data, PrivacyBudget{8.0, 1e-5}, quiet(seed));
+            ->train(model, data, data, PrivacyBudget{8.0, 1e-5}, test::quiet_context(seed));
     return snapshot(model);
   };
   dp::DpTrainRecord r1, r2, r3;
@@ -240,7 +228,7 @@ TEST_CASE("dp_full learns a toy task at a large epsilon (2 epochs, well above ch
                                                      {"lr", Value(1.0)},
                                                      {"head_lr", Value(1.0)},
                                                      {"pct_start", Value(0.1)}}))
-                                  ->train(model, train, test_set, PrivacyBudget{1000.0, 1e-5}, quiet());
+                                  ->train(model, train, test_set, PrivacyBudget{1000.0, 1e-5}, test::quiet_context());
   INFO("test accuracy " << r.test_accuracy << ", sigma " << r.noise_multiplier);
   CHECK(r.epsilon <= 1000.0);
   CHECK(r.test_accuracy > 0.6);  // chance is 0.25
@@ -252,7 +240,7 @@ TEST_CASE("_template_private_trainer: the head alone, then the head and the norm
   test::ToyVisionModel model(3);
   const auto before = snapshot(model);
   make("_template_private_trainer", small({{"head_epochs", Value(int64_t{1})}}))
-      ->train(model, data, data, PrivacyBudget{8.0, 1e-5}, quiet());
+      ->train(model, data, data, PrivacyBudget{8.0, 1e-5}, test::quiet_context());
   CHECK_FALSE(at::equal(model.head->weight, before.at("head.weight")));
   CHECK_FALSE(at::equal(model.gn->weight, before.at("gn.weight")));
   CHECK(bitwise_equal(model.conv1->weight, before.at("conv1.weight")));

@@ -5,6 +5,7 @@
 // steps that are accounted; sigma calibrated over all steps keeps epsilon under the target; the
 // same seed gives the same run; a release epoch moves nothing.
 #include "tests/catch.h"
+#include "tests/test_util.h"
 
 #include <ATen/ATen.h>
 
@@ -35,19 +36,6 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // libtorch 1.13 has no at::tensor of bools.
 at::Tensor bools(std::initializer_list<int64_t> v) { return at::tensor(std::vector<int64_t>(v)).to(at::kBool); }
-
-RunContext& quiet(uint64_t seed = 0) {
-  static std::map<uint64_t, std::unique_ptr<RunContext>> contexts;
-  auto& c = contexts[seed];
-  if (!c) {
-    RunOptions o;
-    o.log_level = "off";
-    o.progress = false;
-    o.seed = seed;
-    c = std::make_unique<RunContext>(o);
-  }
-  return *c;
-}
 
 std::map<std::string, at::Tensor> snapshot(const torch::nn::Module& m) {
   std::map<std::string, at::Tensor> out;
@@ -244,7 +232,7 @@ TEST_CASE("sigma 0, C infinite, q 1: one DP step is one SGD step on the mean los
   o.head_lr = 1.0;
   o.schedule.div_factor = 1.0;  // the first step runs at the peak lr ...
   o.schedule_stretch = 100;     // ... of a schedule long enough to start in its warm-up
-  DpTrainer t(model, data, LabeledImages{}, o, quiet());
+  DpTrainer t(model, data, LabeledImages{}, o, test::quiet_context());
   REQUIRE(t.plan().sample_rate == 1.0);
   t.set_trainable(params_with_roles(model, {ParamRole::Head, ParamRole::Norm, ParamRole::Bias, ParamRole::Maskable}));
   const EpochRecord r = t.train_epoch();
@@ -277,7 +265,7 @@ TEST_CASE("empty lots are noise-only steps, counted by the accountant", "[privat
   test::ToyVisionModel model(2);
   const LabeledImages data = test::toy_images(4, 2, 3);
   DpTrainOptions o = quick(1.0, 1, 6);  // n = 4, lot 1: q = 1/4, P(empty) = 0.75^4 = 0.32
-  DpTrainer t(model, data, data, o, quiet());
+  DpTrainer t(model, data, data, o, test::quiet_context());
   t.set_trainable(params_with_roles(model, {ParamRole::Head}));
   int64_t empty = 0, examples = 0;
   for (int64_t e = 0; e < o.epochs; ++e) {
@@ -300,7 +288,7 @@ TEST_CASE("sigma calibrated over all planned steps: epsilon stays under the targ
   const LabeledImages data = test::toy_images(40, 2, 5);
   DpTrainOptions o = quick(-1.0, 8, 3);  // q = 1/5, 15 steps
   o.target_epsilon = 3.0;
-  const DpTrainRecord r = train_private(model, data, data, o, params_with_roles(model, {ParamRole::Head}), quiet());
+  const DpTrainRecord r = train_private(model, data, data, o, params_with_roles(model, {ParamRole::Head}), test::quiet_context());
   CHECK(r.planned_steps == 15);
   CHECK(r.steps == 15);
   CHECK(r.accountant == "rdp");
@@ -317,7 +305,7 @@ TEST_CASE("sigma calibrated over all planned steps: epsilon stays under the targ
   // Giving both a target and a sigma, or neither, is a ConfigError.
   DpTrainOptions both = o;
   both.noise_multiplier = 1.0;
-  CHECK_THROWS_AS(DpTrainer(model, data, data, both, quiet()), ConfigError);
+  CHECK_THROWS_AS(DpTrainer(model, data, data, both, test::quiet_context()), ConfigError);
 }
 
 TEST_CASE("the same seed gives the same run; another seed another", "[private][dp]") {
@@ -328,7 +316,7 @@ TEST_CASE("the same seed gives the same run; another seed another", "[private][d
     DpTrainOptions o = quick(0.8, 12, 2);
     o.augment = true;
     *rec = train_private(*m, data, data, o,
-                         params_with_roles(*m, {ParamRole::Head, ParamRole::Norm, ParamRole::Maskable}), quiet(seed));
+                         params_with_roles(*m, {ParamRole::Head, ParamRole::Norm, ParamRole::Maskable}), test::quiet_context(seed));
     return snapshot(*m);
   };
   DpTrainRecord r1, r2, r3;
@@ -348,7 +336,7 @@ TEST_CASE("a release epoch spends privacy and moves nothing; with sigma 0 it is 
   test::ToyVisionModel model(2);
   const LabeledImages data = test::toy_images(12, 2, 6);
   DpTrainOptions o = quick(0.0, 12, 1);  // q = 1: the one lot is the whole set
-  DpTrainer t(model, data, data, o, quiet());
+  DpTrainer t(model, data, data, o, test::quiet_context());
   t.set_trainable(params_with_roles(model, {ParamRole::Head, ParamRole::Maskable}));
   const auto before = snapshot(model);
   EpochRecord r;
