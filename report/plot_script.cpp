@@ -200,7 +200,7 @@ PlotText plot_text(const PlotRequest& req, const PlotData& in, const std::string
   s += axis_settings('x', req.log_x, x_data, x_data, xo);
   s += axis_settings('y', req.log_y, y_data, y_all, yo);
   s += fmt::format("set grid\nset offsets {0}, {0}, {1}, {1}\n", xo, yo);
-  s += "set key outside right top vertical Left reverse samplen 2.5 spacing 1.3 font ',10'\n";
+  s += "set key outside right top vertical Left reverse samplen 2.5 spacing 1.3 width 2 font ',10'\n";
 
   s += "# One line style per series, numbered as in every plot of this paper (report/plot_style.h).\n";
   for (const auto& d : drawn) {

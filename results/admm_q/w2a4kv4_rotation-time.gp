@@ -14,7 +14,7 @@ set xtics (0.22, 0.5, 1.1, 2.5, 5.7, 13)
 set yrange [63.1181:74.0385]
 set grid
 set offsets graph 0.05, graph 0.05, 0, 0
-set key outside right top vertical Left reverse samplen 2.5 spacing 1.3 font ',10'
+set key outside right top vertical Left reverse samplen 2.5 spacing 1.3 width 2 font ',10'
 # One line style per series, numbered as in every plot of this paper (report/plot_style.h).
 set style line 8 lc rgb '#ff7f0e' lw 1.5 dt 1 pt 9 ps 1.2  # GPTQ W2A4KV4 (no rotation)
 set style line 9 lc rgb '#2ca02c' lw 1.5 dt 1 pt 7 ps 1.2  # GPTQ W2A4KV4 rotated

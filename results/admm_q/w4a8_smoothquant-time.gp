@@ -12,7 +12,7 @@ set format x '%g'
 set yrange [63.5916:64.0937]
 set grid
 set offsets 0, 0, 0, 0
-set key outside right top vertical Left reverse samplen 2.5 spacing 1.3 font ',10'
+set key outside right top vertical Left reverse samplen 2.5 spacing 1.3 width 2 font ',10'
 # One line style per series, numbered as in every plot of this paper (report/plot_style.h).
 set style line 14 lc rgb '#2ca02c' lw 1.5 dt 1 pt 11 ps 1.2  # RTN W4A8 SmoothQuant
 set style line 10 lc rgb '#ff7f0e' lw 1.5 dt 1 pt 13 ps 1.2  # GPTQ W4A8 SmoothQuant

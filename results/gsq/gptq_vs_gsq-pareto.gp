@@ -13,7 +13,7 @@ set yrange [63.474:66.6367]
 set ytics (64, 65, 66)
 set grid
 set offsets graph 0.05, graph 0.05, 0, 0
-set key outside right top vertical Left reverse samplen 2.5 spacing 1.3 font ',10'
+set key outside right top vertical Left reverse samplen 2.5 spacing 1.3 width 2 font ',10'
 # One line style per series, numbered as in every plot of this paper (report/plot_style.h).
 set style line 2 lc rgb '#ff7f0e' lw 1.5 dt 1 pt 5 ps 1.2  # GPTQ sym g128
 set style line 1 lc rgb '#1f77b4' lw 1.5 dt 1 pt 7 ps 1.2  # GPTQ + GSQ

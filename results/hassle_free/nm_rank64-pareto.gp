@@ -13,7 +13,7 @@ set yrange [61.3709:135.214]
 set ytics (64, 73, 85, 98, 110, 130)
 set grid
 set offsets graph 0.05, graph 0.05, 0, 0
-set key outside right top vertical Left reverse samplen 2.5 spacing 1.3 font ',10'
+set key outside right top vertical Left reverse samplen 2.5 spacing 1.3 width 2 font ',10'
 # One line style per series, numbered as in every plot of this paper (report/plot_style.h).
 set style line 8 lc rgb '#9467bd' lw 1.5 dt 1 pt 11 ps 1.2  # OATS
 set style line 1 lc rgb '#1f77b4' lw 1.5 dt 1 pt 7 ps 1.2  # EoRA-SparseGPT

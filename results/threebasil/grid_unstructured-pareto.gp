@@ -13,7 +13,7 @@ set yrange [63.1712:73.6764]
 set ytics (64, 65, 67, 69, 71, 73)
 set grid
 set offsets graph 0.05, graph 0.05, 0, 0
-set key outside right top vertical Left reverse samplen 2.5 spacing 1.3 font ',10'
+set key outside right top vertical Left reverse samplen 2.5 spacing 1.3 width 2 font ',10'
 # One line style per series, numbered as in every plot of this paper (report/plot_style.h).
 set style line 14 lc rgb '#e377c2' lw 1.5 dt 1 pt 7 ps 1.2  # OATS
 set style line 10 lc rgb '#d62728' lw 1.5 dt 1 pt 11 ps 1.2  # Hf-ALPS

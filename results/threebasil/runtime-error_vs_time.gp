@@ -11,7 +11,7 @@ set logscale x
 set format x '%g'
 set grid
 set offsets 0, 0, graph 0.05, graph 0.05
-set key outside right top vertical Left reverse samplen 2.5 spacing 1.3 font ',10'
+set key outside right top vertical Left reverse samplen 2.5 spacing 1.3 width 2 font ',10'
 # One line style per series, numbered as in every plot of this paper (report/plot_style.h).
 set style line 1 lc rgb '#1f77b4' lw 1.5 dt 1 pt 7 ps 1.2  # 3BASiL
 set style line 8 lc rgb '#d62728' lw 1.5 dt 1 pt 13 ps 1.2  # HASSLE-free

@@ -12,7 +12,7 @@ set format x '%g'
 set yrange [63.3662:68.8271]
 set grid
 set offsets 0, 0, 0, 0
-set key outside right top vertical Left reverse samplen 2.5 spacing 1.3 font ',10'
+set key outside right top vertical Left reverse samplen 2.5 spacing 1.3 width 2 font ',10'
 # One line style per series, numbered as in every plot of this paper (report/plot_style.h).
 set style line 17 lc rgb '#bcbd22' lw 1.5 dt 1 pt 7 ps 1.2  # SparseGPT
 set style line 14 lc rgb '#e377c2' lw 1.5 dt 1 pt 7 ps 1.2  # OATS

@@ -14,7 +14,7 @@ set xtics (0.07, 0.098, 0.14, 0.19, 0.27, 0.37)
 set yrange [63.2705:70.8369]
 set grid
 set offsets graph 0.05, graph 0.05, 0, 0
-set key outside right top vertical Left reverse samplen 2.5 spacing 1.3 font ',10'
+set key outside right top vertical Left reverse samplen 2.5 spacing 1.3 width 2 font ',10'
 # One line style per series, numbered as in every plot of this paper (report/plot_style.h).
 set style line 19 lc rgb '#ff7f0e' lw 1.5 dt 1 pt 13 ps 1.2  # Wanda
 set style line 20 lc rgb '#2ca02c' lw 1.5 dt 1 pt 11 ps 1.2  # Wanda-TM

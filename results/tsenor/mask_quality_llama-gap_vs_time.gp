@@ -13,7 +13,7 @@ set autoscale xfix
 set xtics (0.66, 1.3, 2.6, 5.2, 10, 21)
 set grid
 set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05
-set key outside right top vertical Left reverse samplen 2.5 spacing 1.3 font ',10'
+set key outside right top vertical Left reverse samplen 2.5 spacing 1.3 width 2 font ',10'
 # One line style per series, numbered as in every plot of this paper (report/plot_style.h).
 set style line 1 lc rgb '#1f77b4' lw 1.5 dt 1 pt 7 ps 1.2  # 2-approximation
 set style line 8 lc rgb '#2ca02c' lw 1.5 dt 1 pt 13 ps 1.2  # TSENOR

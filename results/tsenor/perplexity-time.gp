@@ -15,7 +15,7 @@ set yrange [62.8856:81.0298]
 set ytics (64, 67, 70, 73, 76, 80)
 set grid
 set offsets 0, 0, 0, 0
-set key outside right top vertical Left reverse samplen 2.5 spacing 1.3 font ',10'
+set key outside right top vertical Left reverse samplen 2.5 spacing 1.3 width 2 font ',10'
 # One line style per series, numbered as in every plot of this paper (report/plot_style.h).
 set style line 10 lc rgb '#8c564b' lw 1.5 dt 1 pt 15 ps 1.2  # Wanda N:M
 set style line 11 lc rgb '#e377c2' lw 1.5 dt 1 pt 7 ps 1.2  # Wanda T-N:M
