@@ -8,6 +8,7 @@
 #   make reproduce TABLE=<paper>/<table> [ARGS="--rows 'SparseGPT*' --force"]
 #   make report TABLE=<paper>/<table>   re-render a table's report from its records
 #   make bench [BENCH=solvers]          run the benchmarks (Google Benchmark options in ARGS)
+#   make soak [KILLS=200]               the kill test with many kills (make test runs 15)
 #   make check-fresh                    make setup, test and reproduce in a bare Debian 12 root (slow; root)
 #   make format / make clean
 
@@ -19,7 +20,7 @@ ARGS ?=
 BENCH ?= solvers model_throughput
 REPRO = $(BUILD)/apps/repro/repro
 
-.PHONY: all setup check-fresh corpus images golden configure build test reproduce report bench format clean
+.PHONY: all setup soak check-fresh corpus images golden configure build test reproduce report bench format clean
 
 all: build
 
@@ -51,6 +52,10 @@ test: build
 
 reproduce: build
 	$(REPRO) reproduce $(TABLE) $(ARGS)
+
+KILLS ?= 200
+soak: build
+	tests/apps/reliability_test.sh $(REPRO) $(KILLS) $$(date +%s)
 
 report: build
 	$(REPRO) report $(TABLE) $(ARGS)

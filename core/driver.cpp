@@ -1,5 +1,8 @@
 #include "core/driver.h"
 
+#include <chrono>
+#include <thread>
+
 #include <c10/util/Exception.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -8,6 +11,7 @@
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/memory.h"
+#include "core/row_claim.h"
 #include "core/strings.h"
 #include "core/suite_registry.h"
 
@@ -45,8 +49,10 @@ std::vector<PlannedRow> TableDriver::plan(const DriverOptions& options) {
       p.fingerprint = {{"unavailable", e.what()}};
     }
     p.key = row_key(row, p.fingerprint, ctx_.seed(), *table_.suite_info);
+    p.stamp = store_.stamp(table_.id, p.key);
     if (p.state != PlannedRow::State::Unavailable) {
       auto existing = store_.get(table_.id, p.key);
+      p.had_ok_record = existing && existing->ok();
       if (existing && existing->ok() && !options.force) {
         p.state = PlannedRow::State::Cached;
       } else if (existing && !existing->ok()) {
@@ -59,7 +65,8 @@ std::vector<PlannedRow> TableDriver::plan(const DriverOptions& options) {
   return out;
 }
 
-Record TableDriver::execute(const RowSpec& row, const std::string& key, const nlohmann::json& fingerprint) {
+Record TableDriver::execute(const RowSpec& row, const std::string& key, const nlohmann::json& fingerprint,
+                            bool recomputed) {
   Record rec;
   rec.table = table_.id;
   rec.key = key;
@@ -109,18 +116,25 @@ Record TableDriver::execute(const RowSpec& row, const std::string& key, const nl
   for (const auto& [k, v] : ctx_.memory().peaks_mb()) rec.peak_mem_mb[k] = v;
   rec.counters = {ctx_.counters().begin(), ctx_.counters().end()};
   rec.finished_at = utc_timestamp();
-  store_.put(rec);
+  store_.put(rec, recomputed);
   return rec;
 }
 
-Record TableDriver::run_row(const RowSpec& row) {
+std::optional<Record> TableDriver::run_row(const RowSpec& row, std::string* holder) {
   nlohmann::json fp;
   try {
     fp = suite_->fingerprint(row, ctx_);
   } catch (const Error& e) {
     fp = {{"unavailable", e.what()}};
   }
-  return execute(row, row_key(row, fp, ctx_.seed(), *table_.suite_info), fp);
+  const std::string key = row_key(row, fp, ctx_.seed(), *table_.suite_info);
+  auto claim = RowClaim::try_claim(store_.table_dir(table_.id), key);
+  if (!claim) {
+    if (holder) *holder = RowClaim::holder(store_.table_dir(table_.id), key).value_or("another process");
+    return std::nullopt;
+  }
+  auto existing = store_.get(table_.id, key);
+  return execute(row, key, fp, existing && existing->ok());
 }
 
 DriverSummary TableDriver::run(const DriverOptions& options) {
@@ -131,12 +145,19 @@ DriverSummary TableDriver::run(const DriverOptions& options) {
   for (const auto& p : planned) todo += p.state != PlannedRow::State::Cached;
   s.cached = planned.size() - todo;
   ctx_.log().info("{}: {} rows, {} cached, {} to run", table_.id, planned.size(), s.cached, todo);
+  const auto table_dir = store_.table_dir(table_.id);
   size_t k = 0;
-  for (const auto& p : planned) {
-    if (p.state == PlannedRow::State::Cached) continue;
+
+  // Runs a claimed row, unless its record changed since planning (another process wrote it).
+  auto run_claimed = [&](const PlannedRow& p) {
+    if (store_.stamp(table_.id, p.key) != p.stamp) {
+      ++s.elsewhere;
+      ctx_.log().info("{}: recorded by another process meanwhile", p.row->display);
+      return;
+    }
     ++k;
     ctx_.log().info("[{}/{}] {}", k, todo, p.row->display);
-    Record rec = execute(*p.row, p.key, p.fingerprint);
+    Record rec = execute(*p.row, p.key, p.fingerprint, p.had_ok_record);
     if (rec.ok()) {
       ++s.ran;
       std::string summary;
@@ -148,6 +169,44 @@ DriverSummary TableDriver::run(const DriverOptions& options) {
     } else {
       ++s.failed;
     }
+  };
+
+  std::vector<const PlannedRow*> others;  // rows another process was computing
+  for (const auto& p : planned) {
+    if (p.state == PlannedRow::State::Cached) continue;
+    auto claim = RowClaim::try_claim(table_dir, p.key);
+    if (!claim) {
+      ctx_.log().info("{}: being computed by {}", p.row->display,
+                      RowClaim::holder(table_dir, p.key).value_or("another process"));
+      others.push_back(&p);
+      continue;
+    }
+    run_claimed(p);
+  }
+
+  // Wait for the other processes' rows; take over those whose owner went away without a record.
+  auto last_note = std::chrono::steady_clock::now();
+  while (options.wait_for_others && !others.empty()) {
+    std::vector<const PlannedRow*> still;
+    for (const PlannedRow* p : others) {
+      if (store_.stamp(table_.id, p->key) != p->stamp) {
+        ++s.elsewhere;
+        if (auto r = store_.get(table_.id, p->key); r && !r->ok()) ++s.failed;
+        continue;
+      }
+      if (auto claim = RowClaim::try_claim(table_dir, p->key)) {
+        run_claimed(*p);
+      } else {
+        still.push_back(p);
+      }
+    }
+    others = std::move(still);
+    if (others.empty()) break;
+    if (std::chrono::steady_clock::now() - last_note > std::chrono::seconds(60)) {
+      ctx_.log().info("{}: waiting for {} rows computed by other processes", table_.id, others.size());
+      last_note = std::chrono::steady_clock::now();
+    }
+    std::this_thread::sleep_for(std::chrono::duration<double>(options.poll_seconds));
   }
   return s;
 }

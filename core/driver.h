@@ -2,8 +2,14 @@
 // The table driver: plans the rows of a table (cached or missing), runs the missing ones through
 // their suite, and stores one record per row. A failed row becomes an error record and the sweep
 // goes on; error records are retried on the next run.
+//
+// Concurrent processes on one table split its rows: a row is computed under a claim (core/row_claim.h)
+// and a process skips rows another live process has claimed. Before it returns, run() waits for
+// those rows to be recorded by their owners, so every process ends with the whole table (and its
+// report); a row whose owner died without a record is taken over.
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +24,8 @@ namespace repro {
 struct DriverOptions {
   std::string rows_glob;  // --rows: only rows whose display label matches (empty: all)
   bool force = false;     // recompute rows that have a record
+  bool wait_for_others = true;  // wait for rows other processes are computing (false: leave them)
+  double poll_seconds = 1.0;    // how often to look at rows other processes are computing
 };
 
 struct PlannedRow {
@@ -26,10 +34,13 @@ struct PlannedRow {
   nlohmann::json fingerprint;
   enum class State { Cached, Missing, Failed, Unavailable } state = State::Missing;
   std::string reason;  // why Failed (previous error) or Unavailable (fingerprint failed)
+  bool had_ok_record = false;  // a valid record existed at planning time (recomputed under --force)
+  std::optional<std::pair<uint64_t, int64_t>> stamp;  // the record file's identity at planning time
 };
 
 struct DriverSummary {
   size_t planned = 0, cached = 0, ran = 0, failed = 0;
+  size_t elsewhere = 0;  // rows another process computed while this one ran
 };
 
 // The cache key of a row: sha256 over its canonical spec, the suite's fingerprint of what it reads
@@ -43,11 +54,12 @@ class TableDriver {
   std::vector<PlannedRow> plan(const DriverOptions& options);
   DriverSummary run(const DriverOptions& options);
 
-  // Runs one row regardless of the cache and stores its record (used by run-row).
-  Record run_row(const RowSpec& row);
+  // Runs one row regardless of the cache and stores its record (used by run-row), under its claim;
+  // nullopt when another live process is computing the row (`holder` says who).
+  std::optional<Record> run_row(const RowSpec& row, std::string* holder = nullptr);
 
  private:
-  Record execute(const RowSpec& row, const std::string& key, const nlohmann::json& fingerprint);
+  Record execute(const RowSpec& row, const std::string& key, const nlohmann::json& fingerprint, bool recomputed);
   bool selected(const RowSpec& row, const DriverOptions& options) const;
 
   const TableSpec& table_;

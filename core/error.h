@@ -42,6 +42,7 @@ REPRO_DEFINE_ERROR(DataError, Error, true)       // a data file is missing, malf
 REPRO_DEFINE_ERROR(ModelError, Error, true)      // a checkpoint is missing, malformed or mismatched
 REPRO_DEFINE_ERROR(NotSupported, Error, true)    // a valid request this build or method cannot serve
 REPRO_DEFINE_ERROR(NumericalError, Error, false) // a solve diverged, a factorization failed for good
+REPRO_DEFINE_ERROR(NonFiniteError, Error, false) // NaN/Inf in weights or activations (named by layer)
 REPRO_DEFINE_ERROR(IoError, Error, true)         // the file system refused (permissions, disk full)
 REPRO_DEFINE_ERROR(InternalError, Error, false)  // a broken invariant: a bug in ReproBench
 

@@ -1,18 +1,24 @@
 #include "core/store.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "core/error.h"
+#include "core/row_claim.h"
 
 namespace repro {
 
@@ -48,22 +54,97 @@ std::optional<Record> ResultStore::get(const std::string& table_id, const std::s
   return r;
 }
 
-void ResultStore::put(const Record& record) {
+namespace {
+// A temporary file left by a writer that is gone: its process no longer exists on this host, or it
+// is a day old (a writer on another node of a shared file system).
+bool abandoned_temp(const fs::directory_entry& e, const std::string& name) {
+  const auto pid_start = name.rfind(".tmp-") + 5;
+  const auto pid = std::atoi(name.c_str() + pid_start);
+  if (pid == getpid()) return false;
+  if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) return true;
+  std::error_code ec;
+  const auto age = fs::file_time_type::clock::now() - fs::last_write_time(e.path(), ec);
+  return !ec && age > std::chrono::hours(24);
+}
+}  // namespace
+
+void ResultStore::put(const Record& record, bool recomputed) {
   fs::path dir = table_dir(record.table);
-  // Clean up temp files left by a killed writer of this process's predecessors.
+  // Clean up temp files left by killed writers (never those of a live concurrent writer).
   std::error_code ec;
   if (fs::is_directory(dir, ec)) {
     for (const auto& e : fs::directory_iterator(dir, ec)) {
       auto name = e.path().filename().string();
-      if (name.size() > 1 && name[0] == '.' && name.find(".tmp-") != std::string::npos) {
-        auto pid_start = name.rfind(".tmp-") + 5;
-        auto pid = std::atoi(name.c_str() + pid_start);
-        if (pid != getpid()) fs::remove(e.path(), ec);
-      }
+      if (name.size() > 1 && name[0] == '.' && name.find(".tmp-") != std::string::npos && abandoned_temp(e, name))
+        fs::remove(e.path(), ec);
     }
   }
   write_file_atomic(record_path(record.table, record.key), record.to_json().dump(2) + "\n");
+  // One write(2) of one line with O_APPEND: concurrent writers' lines never interleave.
+  nlohmann::json line = {{"key", record.key},       {"row", record.row},           {"status", record.status},
+                         {"writer", process_owner()}, {"finished_at", record.finished_at}, {"recomputed", recomputed}};
+  const std::string text = line.dump() + "\n";
+  const fs::path journal = journal_path(record.table);
+  int fd = ::open(journal.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    const int err = errno;
+    if (fd >= 0) ::close(fd);
+    // The record itself is in place; only the audit trail misses a line.
+    spdlog::warn("{}: cannot append to the journal ({})", journal.string(), std::strerror(err));
+    return;
+  }
+  ::close(fd);
 }
+
+std::optional<std::pair<uint64_t, int64_t>> ResultStore::stamp(const std::string& table_id, const std::string& key) const {
+  struct stat st {};
+  if (::stat(record_path(table_id, key).c_str(), &st) != 0) return std::nullopt;
+  return std::make_pair(static_cast<uint64_t>(st.st_ino),
+                        static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec);
+}
+
+StoreCheck ResultStore::verify(const std::string& table_id) const {
+  StoreCheck c;
+  std::error_code ec;
+  const fs::path dir = table_dir(table_id);
+  if (!fs::is_directory(dir, ec)) return c;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const auto name = e.path().filename().string();
+    if (!name.empty() && name[0] == '.' && name.find(".tmp-") != std::string::npos) {
+      c.leftovers.push_back(name);
+      continue;
+    }
+    if (name.empty() || name[0] == '.' || e.path().extension() != ".json") continue;
+    auto r = read_record(e.path());
+    if (!r) {
+      c.problems.push_back(fmt::format("{}: not a readable record", name));
+      continue;
+    }
+    ++c.records;
+    if (r->key != e.path().stem().string()) c.problems.push_back(fmt::format("{}: holds the record of key {}", name, r->key));
+    if (r->table != table_id) c.problems.push_back(fmt::format("{}: a record of table {}", name, r->table));
+    (r->ok() ? c.ok : c.errors) += 1;
+  }
+  std::ifstream in(journal_path(table_id));
+  std::map<std::string, int> ok_writes;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("key")) {
+      c.problems.push_back(fmt::format("journal line {}: not a journal entry", c.journal_lines + 1));
+      ++c.journal_lines;
+      continue;
+    }
+    ++c.journal_lines;
+    if (j.value("status", "") != "ok") continue;
+    const auto key = j["key"].get<std::string>();
+    if (j.value("recomputed", false)) ok_writes[key] = 1;  // an intended recomputation starts afresh
+    else if (++ok_writes[key] == 2) c.computed_twice.push_back(key);
+  }
+  return c;
+}
+
+fs::path ResultStore::journal_path(const std::string& table_id) const { return table_dir(table_id) / "journal.jsonl"; }
 
 std::vector<Record> ResultStore::list(const std::string& table_id) const {
   std::vector<Record> out;

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "core/disk_cache.h"
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/store.h"
@@ -45,6 +46,7 @@ std::optional<std::vector<int64_t>> TokenCache::get(const std::string& key) cons
   std::vector<int32_t> raw(count);
   in.read(reinterpret_cast<char*>(raw.data()), static_cast<std::streamsize>(count * sizeof(int32_t)));
   if (!in) return std::nullopt;
+  mark_cache_used(path(key));
   return std::vector<int64_t>(raw.begin(), raw.end());
 }
 
@@ -62,6 +64,7 @@ bool TokenCache::put(const std::string& key, const std::vector<int64_t>& ids) co
     p += sizeof v;
   }
   write_file_atomic(path(key), content);
+  enforce_cache_cap(dir_.parent_path(), path(key));  // the root above tokens/ (core/disk_cache.h)
   return true;
 }
 

@@ -57,6 +57,8 @@ int cmd_report(int argc, char** argv);
 int cmd_plot(int argc, char** argv);
 int cmd_train_zoo(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
+int cmd_cache(int argc, char** argv);
+int cmd_verify(int argc, char** argv);
 
 }  // namespace repro::cli
 

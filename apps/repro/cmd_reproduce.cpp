@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "apps/repro/cli.h"
+#include "core/disk_cache.h"
 #include "core/driver.h"
 #include "core/error.h"
 #include "core/strings.h"
@@ -86,7 +87,15 @@ int cmd_reproduce(int argc, char** argv) {
   }
   DriverSummary s = driver.run(drv);
   if (!no_report) report_table(table, store, common, !no_plots);
-  std::cout << fmt::format("{}: {} rows: {} cached, {} ran, {} failed\n", table.id, s.planned, s.cached, s.ran, s.failed);
+  std::cout << fmt::format("{}: {} rows: {} cached, {} ran, {} failed{}\n", table.id, s.planned, s.cached, s.ran, s.failed,
+                           s.elsewhere ? fmt::format(", {} computed by other processes", s.elsewhere) : "");
+  const auto cache = make_run_options(common).cache_dir;
+  const auto cached = list_cache(cache);
+  if (!cached.empty()) {
+    const auto cap = default_cache_cap();
+    std::cout << fmt::format("cache: {} in {} files under {} (cap {}; see repro cache)\n", format_bytes(total_bytes(cached)),
+                             cached.size(), cache.string(), cap ? format_bytes(*cap) : "none");
+  }
   // 3: the table was produced but some rows failed (their error records are in the report).
   return s.failed ? 3 : 0;
 }
@@ -125,7 +134,13 @@ int cmd_run_row(int argc, char** argv) {
         return 0;
       }
   }
-  Record rec = driver.run_row(row);
+  std::string holder;
+  auto result = driver.run_row(row, &holder);
+  if (!result) {
+    std::cout << fmt::format("row {} ({}) is being computed by {}\n", index, row.display, holder);
+    return 0;
+  }
+  const Record& rec = *result;
   std::cout << fmt::format("row {} ({}): {}\n", index, row.display, rec.ok() ? "ok" : rec.error_type + ": " + rec.error_message);
   return rec.ok() ? 0 : 3;
 }

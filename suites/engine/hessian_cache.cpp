@@ -1,5 +1,6 @@
 #include "suites/engine/hessian_cache.h"
 
+#include "core/disk_cache.h"
 #include "core/error.h"
 #include "core/hash.h"
 #include "models/safetensors.h"
@@ -27,6 +28,7 @@ std::optional<CachedHessians> HessianCache::load(const std::string& key) const {
     auto it = f.metadata().find("n_samples");
     if (it == f.metadata().end()) return std::nullopt;
     out.n_samples = std::stoll(it->second);
+    mark_cache_used(path);
     return out;
   } catch (const Error&) {
     return std::nullopt;  // a truncated or foreign file: recompute
@@ -38,7 +40,10 @@ void HessianCache::store(const std::string& key, const CachedHessians& h) const 
   std::vector<std::pair<std::string, at::Tensor>> tensors;
   for (const auto& [name, t] : h.H) tensors.emplace_back(name, t.to(at::kCPU).contiguous());
   std::filesystem::create_directories(dir_);
-  save_safetensors(dir_ / (key + ".safetensors"), tensors, {{"n_samples", std::to_string(h.n_samples)}});
+  const auto path = dir_ / (key + ".safetensors");
+  save_safetensors(path, tensors, {{"n_samples", std::to_string(h.n_samples)}});
+  // The cache root is the folder above hessians/ (core/disk_cache.h); elsewhere nothing is pruned.
+  enforce_cache_cap(dir_.parent_path(), path);
 }
 
 }  // namespace repro

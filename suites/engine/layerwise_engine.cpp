@@ -1,6 +1,7 @@
 #include "suites/engine/layerwise_engine.h"
 
 #include <algorithm>
+#include <functional>
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
@@ -91,12 +92,22 @@ struct GroupInputs {
   std::map<std::string, at::Tensor> samples;  // group key -> [rows, in] (needs_inputs())
 };
 
+// NonFiniteError naming `what` when `t` holds NaN or Inf: a row with a broken checkpoint or a
+// diverged solver ends with a typed error record instead of numbers computed from NaNs.
+void require_finite(const at::Tensor& t, const std::function<std::string()>& what) {
+  if (!t.defined() || at::isfinite(t).all().item<bool>()) return;
+  const int64_t bad = t.numel() - at::isfinite(t).sum().item<int64_t>();
+  throw NonFiniteError(fmt::format("{}: {} of {} values are NaN or Inf", what(), bad, t.numel()));
+}
+
 LayerOutcome compress_linear(DecoderBlock& block, const std::string& name, const at::Tensor& H, const at::Tensor& X,
                              int64_t n_samples, LayerCompressor& compressor, RunContext& ctx) {
   Linear& lin = block.linear(name);
   LayerProblem p;
   p.name = block.linear_path(name);
   p.W = lin.weight.to(at::kFloat).contiguous();
+  require_finite(p.W, [&] { return fmt::format("{}: the weight (before compression)", p.name); });
+  require_finite(H, [&] { return fmt::format("{}: the calibration Hessian (the activations entering it overflowed)", p.name); });
   p.H = H;
   p.X = X;
   p.n_samples = n_samples;
@@ -110,7 +121,9 @@ LayerOutcome compress_linear(DecoderBlock& block, const std::string& name, const
   out.name = p.name;
   out.seconds = w.seconds();
   out.stats = c.stats();
-  if (H.defined()) out.rel_error = relative_error(p.W, c.dense(), H);
+  const at::Tensor W_hat = c.dense();
+  require_finite(W_hat, [&] { return fmt::format("{}: the compressed weight (the solver diverged)", p.name); });
+  if (H.defined()) out.rel_error = relative_error(p.W, W_hat, H);
   lin.compressed = std::make_shared<CompressedLinear>(std::move(c));
   lin.weight = at::Tensor();  // the compressed form replaces the dense weight
   return out;
@@ -294,6 +307,7 @@ EngineReport compress_model(CausalLM& model, const at::Tensor& calibration, Laye
     if (i + 1 < model.num_layers()) {
       auto t = ctx.timer().scope("calibrate");
       run_block(block, hidden, positions, o.batch_size, hidden);
+      require_finite(hidden, [&] { return fmt::format("model.layers.{}: the calibration activations it outputs", i); });
     }
     block.to(home, dtype);
     progress->advance();

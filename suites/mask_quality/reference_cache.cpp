@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/atomic_file.h"
+#include "core/disk_cache.h"
 #include "core/error.h"
 #include "core/hash.h"
 
@@ -39,6 +40,7 @@ std::optional<ReferenceCache::Hit> ReferenceCache::find(const std::string& key, 
     r.stats = MaskStats::from_json(j.at("stats"), path.string());
     r.seconds = j.at("seconds").get<double>();
     memory_[key] = r;
+    mark_cache_used(path);
     return Hit{r, Source::Disk};
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;  // truncated or foreign: recompute
@@ -54,6 +56,7 @@ void ReferenceCache::put(const std::string& key, const ReferenceResult& result, 
   nlohmann::json j = {{"schema", kSchema}, {"about", about}, {"stats", result.stats.to_json()},
                       {"seconds", result.seconds}};
   write_file_atomic(dir / (key + ".json"), j.dump(1) + "\n");
+  enforce_cache_cap(dir.parent_path(), dir / (key + ".json"));  // the root above mask_reference/
 }
 
 }  // namespace repro

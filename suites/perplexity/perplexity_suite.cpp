@@ -3,6 +3,9 @@
 // (and zero-shot accuracy when asked). Metrics: <dataset>_ppl, bits_per_weight, params_kept,
 // tokens_per_s, compress_s, calibrate_s, and one accuracy per zero-shot task plus their mean.
 
+#include <cmath>
+
+#include <ATen/ATen.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -32,6 +35,20 @@
 
 namespace repro {
 namespace {
+
+// Why perplexity came out NaN/Inf: the first parameter (or compressed weight) holding NaN/Inf, or
+// the activations when every weight is finite (an overflow, e.g. fp16 without enough headroom).
+std::string non_finite_source(CausalLM& model, const std::string& dataset) {
+  for (auto& p : model.named_parameters()) {
+    at::Tensor t = p.tensor && p.tensor->defined() ? *p.tensor
+                   : p.linear && p.linear->compressed ? p.linear->compressed->dense()
+                                                      : at::Tensor();
+    if (t.defined() && !at::isfinite(t).all().item<bool>())
+      return fmt::format("{} perplexity is not finite: {} holds NaN/Inf values", dataset, p.name);
+  }
+  return fmt::format("{} perplexity is not finite although every weight is: the activations overflowed (try --dtype float32)",
+                     dataset);
+}
 
 namespace fs = std::filesystem;
 
@@ -231,6 +248,7 @@ class PerplexitySuite : public Suite {
         auto m = ctx.memory().phase("eval");
         r = evaluate_perplexity(*model, windows, p.get_int("eval_batch"), ctx, ds + " ppl");
       }
+      if (!std::isfinite(r.ppl)) throw NonFiniteError(non_finite_source(*model, ds));
       rec.metrics[ds + "_ppl"] = r.ppl;
       if (first) rec.metrics["ppl"] = r.ppl;
       rec.details["eval"][ds] = {{"windows", r.windows}, {"tokens", r.tokens}, {"seconds", r.seconds}};

@@ -131,7 +131,7 @@ TEST_CASE("driver: a repeated suite records mean, sample std and n per metric", 
   test::TempDir dir2;
   ResultStore store2(dir2.path());
   TableDriver again(table, store2, again_ctx);
-  Record rerun = again.run_row(table.rows[5]);
+  Record rerun = *again.run_row(table.rows[5]);
   CHECK(rerun.repeated("noisy")->values == r->values);
 }
 
@@ -185,8 +185,8 @@ TEST_CASE("driver: peak memory per phase is recorded for every row", "[core][dri
   ResultStore store(dir.path());
   RunContext ctx(quiet());
   TableDriver driver(table, store, ctx);
-  Record once = driver.run_row(table.rows[0]);
-  Record work = driver.run_row(table.rows[1]);
+  Record once = *driver.run_row(table.rows[0]);
+  Record work = *driver.run_row(table.rows[1]);
   for (const Record* r : {&once, &work}) {
     INFO(r->label << ": " << nlohmann::json(r->peak_mem_mb).dump());
     REQUIRE(r->peak_mem_mb.count("host"));
@@ -200,6 +200,6 @@ TEST_CASE("driver: peak memory per phase is recorded for every row", "[core][dri
   // The "work" phase of the second row held a 64 MiB buffer, the first row's nothing: each phase's
   // peak is its own (the marks are reset when it starts), not the process's peak so far.
   CHECK(work.peak_mem_mb.at("work.host") - once.peak_mem_mb.at("work.host") >= 48.0);
-  Record once_again = driver.run_row(table.rows[0]);
+  Record once_again = *driver.run_row(table.rows[0]);
   CHECK(once_again.peak_mem_mb.at("work.host") < work.peak_mem_mb.at("work.host") - 48.0);
 }

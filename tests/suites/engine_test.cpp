@@ -1,17 +1,22 @@
 #include "tests/catch.h"
 
+#include <atomic>
+#include <cmath>
+#include <thread>
+
 #include <ATen/ATen.h>
 
 #include <ATen/core/grad_mode.h>
 
+#include "core/error.h"
 #include "core/run_context.h"
 #include "core/table_spec.h"
-#include "core/run_context.h"
 #include "methods/api/block_refiner.h"
 #include "methods/api/layer_compressor.h"
 #include "methods/common/layer_error.h"
 #include "models/llama.h"
 #include "suites/engine/hessian_accumulator.h"
+#include "suites/engine/hessian_cache.h"
 #include "suites/engine/layerwise_engine.h"
 #include "tests/test_util.h"
 
@@ -311,4 +316,66 @@ TEST_CASE("engine: the transforms' spec is part of every Hessian cache key", "[s
   EngineReport third = compress_model(*c, tokens(4, 16, 9), *sgpt, o, ctx);
   CHECK(third.cache_hits == 0);  // block 0 too: the transform changed its inputs
   CHECK(third.cache_misses == 2);
+}
+
+TEST_CASE("engine: NaN/Inf in a weight, a compressed weight or the activations ends the row naming the layer",
+          "[suites][engine][nonfinite]") {
+  RunContext ctx(quiet());
+  auto fresh = [] { return CausalLM::random(small_config(), 3); };
+  auto expect = [](auto&& run, const std::string& layer, const std::string& what) {
+    try {
+      run();
+      FAIL("expected NonFiniteError");
+    } catch (const NonFiniteError& e) {
+      INFO(e.what());
+      CHECK(std::string(e.what()).find(layer) != std::string::npos);
+      CHECK(std::string(e.what()).find(what) != std::string::npos);
+    }
+  };
+  SECTION("a NaN in the checkpoint, data-free and calibrated methods alike") {
+    for (const char* method : {"rtn", "gptq"}) {
+      auto model = fresh();
+      model->block(1).linear("down_proj").weight.index_put_({0, 3}, std::nan(""));
+      auto m = make(method, {{"bits", Value(int64_t{4})}});
+      expect([&] { compress_model(*model, tokens(4, 16, 2), *m, EngineOptions{}, ctx); }, "model.layers.1.mlp.down_proj",
+             "the weight (before compression)");
+    }
+  }
+  SECTION("NaN activations entering a layer: its calibration Hessian is refused, naming it") {
+    auto model = fresh();
+    model->block(1).post_attention_layernorm.index_put_({5}, std::nan(""));
+    auto m = make("gptq", {{"bits", Value(int64_t{4})}});
+    expect([&] { compress_model(*model, tokens(4, 16, 2), *m, EngineOptions{}, ctx); }, "model.layers.1.mlp.gate_proj",
+           "calibration Hessian");
+  }
+}
+
+TEST_CASE("hessian cache: concurrent writers and readers of one key only ever see a whole entry",
+          "[suites][engine][cache]") {
+  test::TempDir dir;
+  HessianCache cache(dir.path() / "hessians");
+  std::atomic<int> torn{0}, hits{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < 25; ++k) {
+        CachedHessians h;
+        h.H["q_proj"] = at::full({64, 64}, static_cast<float>(t * 100 + k));
+        h.n_samples = t * 100 + k;
+        cache.store("samekey", h);
+        if (auto got = cache.load("samekey")) {
+          ++hits;
+          const at::Tensor& H = got->H.at("q_proj");
+          // Every entry is one writer's: constant, and equal to its own n_samples.
+          if (!at::equal(H, at::full_like(H, static_cast<float>(got->n_samples)))) ++torn;
+        }
+      }
+    });
+  for (auto& th : threads) th.join();
+  CHECK(torn == 0);
+  CHECK(hits == 100);
+  // No temporary file of a writer is left behind.
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path() / "hessians")) files += 1, (void)e;
+  CHECK(files == 1);
 }
