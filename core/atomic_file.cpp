@@ -1,10 +1,13 @@
 #include "core/atomic_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
 #include <cerrno>
 #include <cstring>
 
@@ -71,6 +74,27 @@ void write_file_atomic(const fs::path& path, const std::string& content) {
   AtomicFileWriter w(path);
   w.write(content);
   w.commit();
+}
+
+size_t sweep_abandoned_temps(const fs::path& dir) {
+  size_t removed = 0;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return 0;
+  const auto now = fs::file_time_type::clock::now();
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    const auto at = name.rfind(".tmp-");
+    if (at == std::string::npos) continue;
+    const char* p = name.c_str() + at + 5;
+    char* end = nullptr;
+    const long pid = std::strtol(p, &end, 10);
+    if (end == p || *end != '-' || pid <= 0) continue;  // not one of our temporary names
+    std::error_code e2;
+    const bool dead = pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+    const bool stale = now - fs::last_write_time(e.path(), e2) > std::chrono::hours(24);
+    if ((dead || (!e2 && stale)) && fs::remove(e.path(), e2)) ++removed;
+  }
+  return removed;
 }
 
 }  // namespace repro

@@ -39,4 +39,10 @@ class AtomicFileWriter {
 // Writes `content` to `path` atomically.
 void write_file_atomic(const std::filesystem::path& path, const std::string& content);
 
+// Removes the temporary files that killed writers left in `dir`: names holding ".tmp-<pid>-<n>"
+// (AtomicFileWriter's, and the plot renderer's) whose process no longer exists on this host, or
+// that are a day old (a writer on another node of a shared file system). Never those of live
+// writers. Returns how many were removed; errors are ignored (another process may sweep too).
+size_t sweep_abandoned_temps(const std::filesystem::path& dir);
+
 }  // namespace repro

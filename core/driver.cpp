@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/atomic_file.h"
 #include "core/environment.h"
 #include "core/error.h"
 #include "core/hash.h"
@@ -146,6 +147,7 @@ DriverSummary TableDriver::run(const DriverOptions& options) {
   s.cached = planned.size() - todo;
   ctx_.log().info("{}: {} rows, {} cached, {} to run", table_.id, planned.size(), s.cached, todo);
   const auto table_dir = store_.table_dir(table_.id);
+  sweep_abandoned_temps(table_dir);  // half-written records of killed runs (the store ignores them)
   size_t k = 0;
 
   // Runs a claimed row, unless its record changed since planning (another process wrote it).

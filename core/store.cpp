@@ -54,31 +54,10 @@ std::optional<Record> ResultStore::get(const std::string& table_id, const std::s
   return r;
 }
 
-namespace {
-// A temporary file left by a writer that is gone: its process no longer exists on this host, or it
-// is a day old (a writer on another node of a shared file system).
-bool abandoned_temp(const fs::directory_entry& e, const std::string& name) {
-  const auto pid_start = name.rfind(".tmp-") + 5;
-  const auto pid = std::atoi(name.c_str() + pid_start);
-  if (pid == getpid()) return false;
-  if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) return true;
-  std::error_code ec;
-  const auto age = fs::file_time_type::clock::now() - fs::last_write_time(e.path(), ec);
-  return !ec && age > std::chrono::hours(24);
-}
-}  // namespace
 
 void ResultStore::put(const Record& record, bool recomputed) {
   fs::path dir = table_dir(record.table);
-  // Clean up temp files left by killed writers (never those of a live concurrent writer).
-  std::error_code ec;
-  if (fs::is_directory(dir, ec)) {
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-      auto name = e.path().filename().string();
-      if (name.size() > 1 && name[0] == '.' && name.find(".tmp-") != std::string::npos && abandoned_temp(e, name))
-        fs::remove(e.path(), ec);
-    }
-  }
+  sweep_abandoned_temps(dir);  // left by killed writers (never those of a live concurrent writer)
   write_file_atomic(record_path(record.table, record.key), record.to_json().dump(2) + "\n");
   // One write(2) of one line with O_APPEND: concurrent writers' lines never interleave.
   nlohmann::json line = {{"key", record.key},       {"row", record.row},           {"status", record.status},

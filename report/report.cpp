@@ -1,5 +1,6 @@
 #include "report/report.h"
 
+#include "core/atomic_file.h"
 #include "core/store.h"
 #include "report/csv.h"
 #include "report/latex.h"
@@ -14,6 +15,7 @@ ReportFiles write_report(const TableSpec& table, const std::vector<Record>& reco
                          uint64_t seed, bool plots) {
   TableReport rep = build_table_report(table, records, seed);
   const std::string name = table_name(table.id);
+  sweep_abandoned_temps(out_dir);  // of report writers killed mid-write
   ReportFiles files;
   std::vector<std::string> images;
   if (plots) {

@@ -7,6 +7,8 @@
 // image classifiers.
 
 #include <cstdint>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include <ATen/core/Generator.h>
@@ -38,7 +40,13 @@ struct FederatedScores {
 
 // Include label y in the set of x iff V(x, y) <= threshold[y]; +inf: always included.
 struct ConformalThresholds {
+  ConformalThresholds(at::Tensor t = {}) : threshold(std::move(t)) {}  // NOLINT: `return {thresholds};`
   at::Tensor threshold;  // [K] fp64 CPU
+  // The privacy this calibration spent, for methods with a privacy mechanism in use: (epsilon,
+  // delta) of what the server saw; nullopt without one (or with its noise off).
+  std::optional<double> epsilon;
+  double delta = 0.0;
+  double noise_multiplier = 0.0;  // z of the Gaussian releases (0: none)
 };
 
 class ConformalMethod : public Method {

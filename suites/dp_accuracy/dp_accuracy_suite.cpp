@@ -28,6 +28,7 @@
 #include "datasets/image_dataset.h"
 #include "methods/api/private_trainer.h"
 #include "models/vision/vision_factory.h"
+#include "suites/eval/image_data.h"
 #include "suites/eval/model_identity.h"
 
 namespace repro {
@@ -36,10 +37,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kSynthetic = "synthetic";
-
-fs::path data_dir_of(const RunContext& ctx) {
-  return ctx.options().data_dir.empty() ? project_root() / "data" : ctx.options().data_dir;
-}
 
 // The downstream data, normalised as the model expects, on the CPU.
 struct Downstream {
@@ -73,33 +70,6 @@ dp::LabeledImages take_subset(const dp::LabeledImages& all, int64_t n, uint64_t 
   at::Generator gen = at::detail::createCPUGenerator(seed);
   at::Tensor idx = at::randperm(all.size(), gen, at::kLong).slice(0, 0, n);
   return {all.images.index_select(0, idx), all.labels.index_select(0, idx), all.black};
-}
-
-dp::LabeledImages normalised(const ImageDataset& d, const ImageDatasetInfo& info, int64_t image_size) {
-  at::Tensor x = d.images;
-  if (x.size(-1) != image_size) x = resize_images(x, image_size);  // e.g. DeiT's 224 (SPARTA resizes CIFAR)
-  dp::LabeledImages out{normalize_images(x, info.mean, info.std), d.labels, {}};
-  for (size_t c = 0; c < info.mean.size(); ++c) out.black.push_back(-info.mean[c] / info.std[c]);
-  return out;
-}
-
-// The identity of an image set's files: the MANIFEST that `make images` writes (it lists every file's
-// sha256), else the names and sizes of the files in the set's folder (hashing CIFAR's 180 MB for
-// every row's cache key would not be cheap).
-nlohmann::json image_data_identity(const std::string& name, const fs::path& data_dir) {
-  if (name == kSynthetic) return {{"name", kSynthetic}};
-  for (const fs::path& dir : {data_dir / name, data_dir / "cifar-10-batches-bin", data_dir / "cifar-100-binary"}) {
-    if (!fs::is_directory(dir)) continue;
-    if (fs::exists(dir / "MANIFEST")) return {{"name", name}, {"manifest_sha256", sha256_file(dir / "MANIFEST")}};
-    std::vector<std::string> entries;
-    for (const auto& e : fs::directory_iterator(dir))
-      if (e.is_regular_file()) entries.push_back(fmt::format("{}:{}", e.path().filename().string(), e.file_size()));
-    std::sort(entries.begin(), entries.end());
-    std::string all;
-    for (const auto& s : entries) all += s + "\n";
-    return {{"name", name}, {"files_sha256", sha256_hex(all)}};
-  }
-  return {{"name", name}, {"files", "not found"}};  // run_row reports the missing files
 }
 
 class DpAccuracySuite : public Suite {
@@ -149,7 +119,7 @@ class DpAccuracySuite : public Suite {
   nlohmann::json fingerprint(const RowSpec& row, RunContext& ctx) override {
     const Params& p = row.suite_params;
     return {{"model", model_identity(p.get_string("model"))},
-            {"data", image_data_identity(p.get_string("dataset"), data_dir_of(ctx))}};
+            {"data", image_data_identity(p.get_string("dataset"), image_data_dir(ctx))}};
   }
 
   Record run_row(const RowSpec& row, RunContext& ctx) override {
@@ -173,7 +143,7 @@ class DpAccuracySuite : public Suite {
       auto probe = load_vision_model(model_dir);
       data = load_downstream(p, probe->in_channels(), probe->image_size(), ctx);
     }
-    rec.data = image_data_identity(data.name, data_dir_of(ctx));
+    rec.data = image_data_identity(data.name, image_data_dir(ctx));
     rec.data["train_examples"] = data.train.size();
     rec.data["test_examples"] = data.test.size();
 
@@ -218,9 +188,9 @@ class DpAccuracySuite : public Suite {
       const ImageDatasetInfo& info = image_dataset_info(name);
       if (info.channels != channels)
         p.fail("dataset", fmt::format("'{}' has {} channel(s), the model takes {}", name, info.channels, channels));
-      const fs::path dd = data_dir_of(ctx);
-      d.train = normalised(load_image_dataset(name, dd, "train"), info, image_size);
-      d.test = normalised(load_image_dataset(name, dd, "test"), info, image_size);
+      const fs::path dd = image_data_dir(ctx);
+      d.train = normalised_images(load_image_dataset(name, dd, "train"), info, image_size);
+      d.test = normalised_images(load_image_dataset(name, dd, "test"), info, image_size);
       d.num_classes = info.num_classes;
       d.name = name;
     }

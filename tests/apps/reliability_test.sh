@@ -59,8 +59,8 @@ check() {
   # A kill between a record's rename and its journal line may lose the line, never add one.
   [ "$lines" -le "$ROWS" ] || fail "$what: $lines ok journal lines for $ROWS rows (a row was recorded twice)"
   local left
-  left=$(find "$res" -name '.*.tmp-*' | wc -l)
-  [ "$left" -eq 0 ] || fail "$what: $left temporary files left behind: $(find "$res" -name '.*.tmp-*' | head -3)"
+  left=$(find "$res" -name '*.tmp-[0-9]*' | wc -l)
+  [ "$left" -eq 0 ] || fail "$what: $left temporary files left behind: $(find "$res" -name '*.tmp-[0-9]*' | head -3)"
   for ext in md csv; do [ -s "$res/rel/layers.$ext" ] || fail "$what: missing layers.$ext"; done
   if command -v gnuplot >/dev/null; then
     head -c 4 "$res/rel/layers-pareto.png" | grep -q PNG || fail "$what: layers-pareto.png is not a whole PNG"

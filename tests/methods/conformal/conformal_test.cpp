@@ -2,18 +2,21 @@
 // federated smoothed-pinball quantile of DP-FedCP and the ConformalMethod plugins.
 #include "tests/catch.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
 
 #include <ATen/ATen.h>
 
+#include "core/error.h"
 #include "core/run_context.h"
 #include "methods/api/conformal_method.h"
 #include "methods/common/conformal_scores.h"
 #include "methods/common/conformal_synthetic.h"
 #include "methods/common/federated_quantile.h"
 #include "methods/fedcp_qq/fedcp_qq.h"
+#include "training/dp/rdp_accountant.h"
 
 using namespace repro;
 
@@ -292,3 +295,31 @@ TEST_CASE("local: needs a target client", "[conformal]") {
   CHECK_THROWS_AS(make("local")->calibrate(s.data, 0.1, g, quiet()), DataError);
 }
 
+
+TEST_CASE("dp_fedcp: a target epsilon calibrates z over the K x T releases; the accountant's epsilon meets it",
+          "[conformal][privacy]") {
+  Synthetic s = make_synthetic(3, 60, 1, 11);
+  const int64_t rounds = 300, releases = s.data.num_classes * rounds;
+  at::Generator g = seeded(5);
+  auto m4 = make("dp_fedcp", {{"rounds", Value(rounds)}, {"epsilon", Value(4.0)}});
+  ConformalThresholds t4 = m4->calibrate(s.data, 0.1, g, quiet());
+  REQUIRE(t4.epsilon);
+  CHECK(t4.noise_multiplier == dp::calibrate_noise_multiplier(4.0, 1e-5, 1.0, releases));
+  CHECK(*t4.epsilon <= 4.0);
+  CHECK(*t4.epsilon >= 3.99);
+  // Full-batch Gaussian releases compose to RDP releases * a / (2 z^2) at order a; the classic
+  // conversion eps = rdp + log(1/delta) / (a - 1) bounds what the accountant reports (it uses a
+  // tighter conversion), and the bound is within a few percent of it at its best order.
+  double classic = std::numeric_limits<double>::infinity();
+  for (double a : dp::default_rdp_orders())
+    classic = std::min(classic, static_cast<double>(releases) * a / (2 * t4.noise_multiplier * t4.noise_multiplier) +
+                                    std::log(1e5) / (a - 1));
+  CHECK(*t4.epsilon <= classic);
+  CHECK(*t4.epsilon > 0.8 * classic);
+  // Less privacy, less noise; no noise, no epsilon; both knobs at once is refused.
+  auto m16 = make("dp_fedcp", {{"rounds", Value(rounds)}, {"epsilon", Value(16.0)}});
+  CHECK(m16->calibrate(s.data, 0.1, g, quiet()).noise_multiplier < t4.noise_multiplier);
+  auto plain = make("dp_fedcp", {{"rounds", Value(rounds)}});
+  CHECK_FALSE(plain->calibrate(s.data, 0.1, g, quiet()).epsilon);
+  CHECK_THROWS_AS(make("dp_fedcp", {{"epsilon", Value(4.0)}, {"noise_multiplier", Value(1.0)}}), ConfigError);
+}
