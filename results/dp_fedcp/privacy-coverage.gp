@@ -20,8 +20,6 @@ set style line 2 lc rgb '#ff7f0e' lw 1.5 dt 1 pt 5 ps 1.2  # DP-FedCP
 # Reference rows: a line at their y, labelled on the line.
 set arrow 1 from graph 0, first 0.9018 to graph 1, first 0.9018 nohead back lw 1.2 lc rgb '#505050' dt 4
 set label 1 'Central weighted (oracle)' at graph 0.01, first 0.9018 left offset 0, char 0.6 tc rgb '#505050' font ',9' front
-set arrow 2 from graph 0, first 0.9014360000000002 to graph 1, first 0.9014360000000002 nohead back lw 1.2 lc rgb '#505050' dt 4
-set label 2 'DP-FedCP (no noise)' at graph 0.01, first 0.9014360000000002 left offset 0, char 0.6 tc rgb '#505050' font ',9' front
 set terminal svg size 840,500 dynamic noenhanced font 'Sans,11' background rgb 'white'
 set output 'privacy-coverage.svg'
 plot 'privacy-coverage.dat' index 0 using 1:2 with linespoints ls 2 title 'DP-FedCP'

@@ -11,7 +11,7 @@ set logscale x
 set format x '%g'
 set autoscale xfix
 set xtics (0.49, 0.99, 2, 4, 8, 16)
-set yrange [0.94089:2.85511]
+set yrange [0.941491:2.85508]
 set grid
 set offsets graph 0.05, graph 0.05, 0, 0
 set key outside right top vertical Left reverse samplen 2.5 spacing 1.3 width 2 font ',10'
@@ -20,8 +20,6 @@ set style line 2 lc rgb '#ff7f0e' lw 1.5 dt 1 pt 5 ps 1.2  # DP-FedCP
 # Reference rows: a line at their y, labelled on the line.
 set arrow 1 from graph 0, first 1.0284719999999998 to graph 1, first 1.0284719999999998 nohead back lw 1.2 lc rgb '#505050' dt 4
 set label 1 'Central weighted (oracle)' at graph 0.01, first 1.0284719999999998 left offset 0, char 0.6 tc rgb '#505050' font ',9' front
-set arrow 2 from graph 0, first 1.0278999999999998 to graph 1, first 1.0278999999999998 nohead back lw 1.2 lc rgb '#505050' dt 4
-set label 2 'DP-FedCP (no noise)' at graph 0.01, first 1.0278999999999998 left offset 0, char 0.6 tc rgb '#505050' font ',9' front
 set terminal svg size 840,500 dynamic noenhanced font 'Sans,11' background rgb 'white'
 set output 'privacy-set_size.svg'
 plot 'privacy-set_size.dat' index 0 using 1:2 with linespoints ls 2 title 'DP-FedCP', \
