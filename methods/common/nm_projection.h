@@ -1,7 +1,7 @@
 #pragma once
 // Fast N:M support selection for the ADMM-style solvers (ALPS, 3BASiL, HASSLE-free-ALPS) that
 // project every iteration. Their variables live in the scaled-transposed space Z = D W^T
-// [in, out] (specs/sparse_lowrank.md §0.1 (SCALE)), where an N:M group is M consecutive ROWS of one
+// [in, out] (the scaling of ALPS, arXiv 2406.07831, and its code mazumder-lab/ALPS), where an N:M group is M consecutive ROWS of one
 // column. Going through the generic mask solver means a transposed copy, a topk over [out, in/M, M]
 // and a transposed mask every iteration; here the groups are read in place.
 

@@ -31,6 +31,10 @@ std::vector<ParamSpec> private_training_params() {
           .at_least(0)
           .or_value(-1),
       param_int("eval_batch", 500, "examples per forward pass when measuring test accuracy").at_least(1),
+      param_string("randomness", "seeded",
+                   "seeded: sampling and noise from the run's seed (reproducible); secure_seed: their generators "
+                   "seeded from the OS CSPRNG, unrecorded (for releasing a model)",
+                   {"seeded", "secure_seed"}),
   };
 }
 
@@ -49,6 +53,7 @@ dp::DpTrainOptions read_private_training(const Params& params) {
   o.augment = params.get_bool("augment");
   o.noise_multiplier = params.get_float("noise_multiplier");
   o.eval_batch = params.get_int("eval_batch");
+  o.randomness = dp::random_source_from_name(params.get_string("randomness"));
   return o;
 }
 

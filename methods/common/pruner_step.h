@@ -1,6 +1,6 @@
 #pragma once
-// The sparse step of the alternating S + LR solvers (HASSLE-free, EoRA; specs/sparse_lowrank.md §3,
-// §8): a pruning LayerCompressor (SparseGPT or ALPS) run on W - L, configured with the caller's own
+// The sparse step of the alternating S + LR solvers (HASSLE-free, arXiv 2502.00899; EoRA as one
+// HASSLE-free iteration): a pruning LayerCompressor (SparseGPT or ALPS) run on W - L, configured with the caller's own
 // sparsity (sparsity, pattern, mask_solver) and damping (percdamp, hess_diag, hess_percdamp)
 // parameters, so that the S step and the low-rank step see the same damped H.
 

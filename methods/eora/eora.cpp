@@ -2,7 +2,7 @@
 // arXiv 2410.21271 §3: the low-rank compensation of the compression residual in the eigenspace of
 // the input activations): S = SparseGPT(W) or ALPS(W), then once L = argmin over rank-r L of
 // tr((W - S - L) H (W - S - L)^T), the closed-form H-weighted reduced-rank regression.
-// specs/sparse_lowrank.md §8 (one HASSLE-free AM iteration with the closed-form L step).
+// One HASSLE-free alternating iteration (arXiv 2502.00899) with the closed-form L step.
 
 #include <fmt/format.h>
 

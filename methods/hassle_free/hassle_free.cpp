@@ -2,7 +2,7 @@
 // arXiv 2502.00899): sparse + low-rank by alternating minimization of the layer-wise
 // reconstruction loss. The S step is a pruning solver (SparseGPT or ALPS) on W - L; the L step is
 // either the closed-form H-weighted reduced-rank regression (the 3BASiL repo's re-implementation,
-// mazumder-lab/3BASiL) or Adam on the scaled problem (the original code). specs/sparse_lowrank.md §3.
+// mazumder-lab/3BASiL) or Adam on the scaled problem (the original code, mazumder-lab/HASSLE-free).
 
 #include <cmath>
 #include <limits>

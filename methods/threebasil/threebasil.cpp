@@ -1,5 +1,5 @@
 // 3BASiL (Makni, Meng, Mazumder, NeurIPS 2025, arXiv 2603.01376; mazumder-lab/3BASiL): sparse +
-// low-rank by a 3-block ADMM in ALPS's scaled space. specs/sparse_lowrank.md §1.
+// low-rank by a 3-block ADMM in ALPS's scaled space.
 
 #include "methods/threebasil/threebasil.h"
 

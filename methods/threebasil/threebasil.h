@@ -2,7 +2,7 @@
 // 3BASiL's 3-block ADMM (Makni, Meng, Mazumder, NeurIPS 2025, arXiv 2603.01376, Alg. 1;
 // mazumder-lab/3BASiL): min over S, L of 1/2 tr((W - S - L) H (W - S - L)^T) with S sparse (per-layer
 // top-k or N:M) and rank(L) <= r, split as Z (dense copy of S) = D (sparse copy), L solved exactly
-// by the H-weighted reduced-rank regression every iteration. specs/sparse_lowrank.md §1.
+// by the H-weighted reduced-rank regression every iteration.
 // Exposed (besides the `threebasil` plugin) so that tests can watch the iterates.
 
 #include <cstdint>

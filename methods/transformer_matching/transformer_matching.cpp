@@ -2,7 +2,7 @@
 // arXiv 2603.01376 §3.3; mazumder-lab/3BASiL): after a block's linears are compressed, train every
 // parameter of the compressed block (sparse values on their fixed mask, low-rank factors, norms,
 // biases) with Adam so that its outputs match the dense block's on the same inputs.
-// specs/sparse_lowrank.md §2. Works after any compressor, pure pruning included.
+// (Transformer Matching, 3BASiL, arXiv 2603.01376.) Works after any compressor, pure pruning included.
 
 #include <cmath>
 #include <vector>

@@ -96,8 +96,8 @@ DpTrainer::DpTrainer(VisionModel& model, const LabeledImages& train, const Label
              plan_lots(train.size(), options.lot_size))),
       sigma_(calibrated_sigma(options, plan_)),
       sampler_(train.size(), plan_.sample_rate, ctx.component_seed("dp_train.sampling"), options.randomness),
-      noise_generator_(make_noise_generator(ctx.component_seed("dp_train.noise"))),
-      augment_generator_(make_noise_generator(ctx.component_seed("dp_train.augment"))),
+      noise_generator_(make_noise_generator(seed_for(options.randomness, ctx.component_seed("dp_train.noise")))),
+      augment_generator_(make_noise_generator(seed_for(options.randomness, ctx.component_seed("dp_train.augment")))),
       schedule_(
           {options.head_lr, options.lr},
           static_cast<int64_t>(static_cast<double>(options.epochs) * options.schedule_stretch) * plan_.lots_per_epoch,

@@ -119,7 +119,7 @@ struct EpochRecord {
 // Everything a record of one private training run needs to say where its numbers came from.
 struct DpTrainRecord {
   std::string accountant;  // "rdp" (Opacus's conversion)
-  std::string randomness;  // "seeded" | "secure"
+  std::string randomness;  // "seeded" | "secure_seed"
   double noise_multiplier = 0.0, sample_rate = 0.0, expected_lot_size = 0.0;
   double max_grad_norm = 0.0;
   int64_t lots_per_epoch = 0, planned_steps = 0, steps = 0;

@@ -1,15 +1,42 @@
 #include "training/dp/poisson_sampler.h"
 
-#include <ATen/ATen.h>
+#include <sys/random.h>
 
+#include <cerrno>
+#include <cstring>
 #include <string>
+
+#include <ATen/ATen.h>
 
 #include "core/error.h"
 #include "training/dp/dp_sgd.h"
 
 namespace repro::dp {
 
-const char* random_source_name(RandomSource source) { return source == RandomSource::kSecure ? "secure" : "seeded"; }
+const char* random_source_name(RandomSource source) {
+  return source == RandomSource::kSecureSeed ? "secure_seed" : "seeded";
+}
+
+RandomSource random_source_from_name(const std::string& name) {
+  if (name == "seeded") return RandomSource::kSeeded;
+  if (name == "secure_seed") return RandomSource::kSecureSeed;
+  throw ConfigError("randomness '" + name + "' is not seeded or secure_seed");
+}
+
+uint64_t secure_seed() {
+  uint64_t seed = 0;
+  auto* p = reinterpret_cast<unsigned char*>(&seed);
+  size_t got = 0;
+  while (got < sizeof seed) {
+    const ssize_t n = ::getrandom(p + got, sizeof seed - got, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw IoError(std::string("getrandom failed: ") + std::strerror(errno));
+    got += static_cast<size_t>(n);
+  }
+  return seed;
+}
+
+uint64_t seed_for(RandomSource source, uint64_t seed) { return source == RandomSource::kSecureSeed ? secure_seed() : seed; }
 
 LotPlan plan_lots(int64_t n, int64_t lot_size) {
   if (n < 1) throw ConfigError("DP-SGD: the training set is empty");
@@ -25,11 +52,7 @@ LotPlan plan_lots(int64_t n, int64_t lot_size) {
 }
 
 PoissonSampler::PoissonSampler(int64_t n, double q, uint64_t seed, RandomSource source)
-    : n_(n), q_(q), generator_(make_noise_generator(seed)) {
-  if (source == RandomSource::kSecure)
-    throw NotSupported(
-        "DP-SGD: secure sampling and noise (a CSPRNG, Opacus's secure_mode) are not implemented; runs use seeded "
-        "generators and their records say so");
+    : n_(n), q_(q), generator_(make_noise_generator(seed_for(source, seed))) {
   if (n < 1) throw ConfigError("Poisson sampling: the population is empty");
   if (!(q >= 0.0 && q <= 1.0)) throw ConfigError("Poisson sampling: rate " + std::to_string(q) + " is not in [0, 1]");
 }

@@ -13,17 +13,27 @@
 
 #include <cstdint>
 
+#include <string>
+
 #include <ATen/core/Generator.h>
 #include <ATen/core/Tensor.h>
 
 namespace repro::dp {
 
 // Where the randomness of sampling and noise comes from; records say which one a run used.
-enum class RandomSource {
-  kSeeded,  // Mersenne Twister generators seeded from the run's seed: reproducible, not a CSPRNG
-  kSecure,  // a cryptographically secure generator (Opacus's secure_mode): not implemented here
-};
-const char* random_source_name(RandomSource source);  // "seeded" | "secure"
+//  - kSeeded: generators seeded from the run's seed: reproducible bit for bit (tests, research runs);
+//  - kSecureSeed: each generator seeded with 64 bits from the operating system's CSPRNG (getrandom),
+//    never recorded, so nobody (the run's author included) can replay the noise. The streams are
+//    still Mersenne Twister, not a CSPRNG: Opacus's secure_mode (torchcsprng, and noise summed twice
+//    against floating-point attacks) goes further, and is not implemented here.
+enum class RandomSource { kSeeded, kSecureSeed };
+const char* random_source_name(RandomSource source);  // "seeded" | "secure_seed"
+// "seeded" | "secure_seed" -> the source; ConfigError otherwise.
+RandomSource random_source_from_name(const std::string& name);
+// 64 bits from getrandom(2) (the kernel's CSPRNG). IoError when the kernel refuses.
+uint64_t secure_seed();
+// The seed a generator of this source uses: `seed` when seeded, a fresh secure_seed() otherwise.
+uint64_t seed_for(RandomSource source, uint64_t seed);
 
 struct LotPlan {
   int64_t lots_per_epoch = 0;
@@ -37,7 +47,7 @@ LotPlan plan_lots(int64_t n, int64_t lot_size);
 class PoissonSampler {
  public:
   // Draws lots over n examples at rate q in [0, 1] from a CPU generator seeded with `seed`.
-  // Throws NotSupported for RandomSource::kSecure and ConfigError for arguments out of range.
+  // (a secure seed instead of `seed` for RandomSource::kSecureSeed). ConfigError for arguments out of range.
   PoissonSampler(int64_t n, double q, uint64_t seed, RandomSource source = RandomSource::kSeeded);
 
   // The next lot: [|B|] int64 CPU, the chosen example indices in increasing order (possibly empty).

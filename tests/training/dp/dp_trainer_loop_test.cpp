@@ -90,8 +90,14 @@ TEST_CASE("Poisson lots: size mean q n and variance n q (1 - q), sorted indices,
   // Same seed, same lots.
   PoissonSampler a(100, 0.3, 9), b(100, 0.3, 9);
   for (int i = 0; i < 5; ++i) CHECK(at::equal(a.next(), b.next()));
-  CHECK_THROWS_AS(PoissonSampler(10, 0.5, 1, RandomSource::kSecure), NotSupported);
+  // Secure seeds: two samplers given the same seed still draw different lots (the seed is ignored).
+  PoissonSampler s1(1000, 0.5, 9, RandomSource::kSecureSeed), s2(1000, 0.5, 9, RandomSource::kSecureSeed);
+  CHECK_FALSE(at::equal(s1.next(), s2.next()));
+  CHECK(secure_seed() != secure_seed());
+  CHECK(seed_for(RandomSource::kSeeded, 42) == 42);
   CHECK(std::string(random_source_name(RandomSource::kSeeded)) == "seeded");
+  CHECK(random_source_from_name("secure_seed") == RandomSource::kSecureSeed);
+  CHECK_THROWS_AS(random_source_from_name("secure"), ConfigError);
 
   // Opacus's plan: ceil(n / L) lots, q = 1 / that, expected lot int(q n).
   const LotPlan cifar = plan_lots(50000, 500);
