@@ -97,8 +97,10 @@ void enforce_cache_cap(const fs::path& root, const fs::path& just_written) {
   prune_cache(root, o);
 }
 
-std::optional<uint64_t> parse_size(std::string_view text) {
-  std::string s(text);
+namespace {
+// "1.5GiB" -> (1.5, "gib"): a finite non-negative number and its lower-cased unit; nullopt otherwise.
+std::optional<std::pair<double, std::string>> number_and_unit(std::string_view text) {
+  const std::string s(text);
   size_t pos = 0;
   double value = 0;
   try {
@@ -108,8 +110,16 @@ std::optional<uint64_t> parse_size(std::string_view text) {
   }
   if (!std::isfinite(value) || value < 0) return std::nullopt;
   std::string unit = s.substr(pos);
-  std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char c) { return std::tolower(c); });
   if (!unit.empty() && unit[0] == ' ') unit.erase(0, 1);
+  std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char c) { return std::tolower(c); });
+  return std::make_pair(value, unit);
+}
+}  // namespace
+
+std::optional<uint64_t> parse_size(std::string_view text) {
+  auto parsed = number_and_unit(text);
+  if (!parsed) return std::nullopt;
+  const auto& [value, unit] = *parsed;
   static const std::pair<const char*, int> units[] = {{"", 0},    {"b", 0},   {"k", 1},   {"kb", 1},  {"kib", 1},
                                                       {"m", 2},   {"mb", 2},  {"mib", 2}, {"g", 3},   {"gb", 3},
                                                       {"gib", 3}, {"t", 4},   {"tb", 4},  {"tib", 4}};
@@ -123,25 +133,13 @@ std::optional<uint64_t> parse_size(std::string_view text) {
 }
 
 std::optional<std::chrono::seconds> parse_age(std::string_view text) {
-  std::string s(text);
-  size_t pos = 0;
-  double value = 0;
-  try {
-    value = std::stod(s, &pos);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  if (!std::isfinite(value) || value < 0 || pos + 1 != s.size()) return std::nullopt;
-  double unit = 0;
-  switch (s.back()) {
-    case 's': unit = 1; break;
-    case 'm': unit = 60; break;
-    case 'h': unit = 3600; break;
-    case 'd': unit = 86400; break;
-    case 'w': unit = 7 * 86400; break;
-    default: return std::nullopt;
-  }
-  return std::chrono::seconds(static_cast<int64_t>(std::llround(value * unit)));
+  auto parsed = number_and_unit(text);
+  if (!parsed) return std::nullopt;
+  const auto& [value, unit] = *parsed;
+  static const std::pair<const char*, double> units[] = {{"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}, {"w", 604800}};
+  for (const auto& [name, seconds] : units)
+    if (unit == name) return std::chrono::seconds(static_cast<int64_t>(std::llround(value * seconds)));
+  return std::nullopt;
 }
 
 std::string format_bytes(uint64_t bytes) {
