@@ -1,0 +1,66 @@
+#pragma once
+// The measurement harness of the kernel-speed suite and bench/kernels.cpp: one compressed format
+// at one layer shape and batch, timed against the dense fp32 baseline (OpenBLAS through libtorch:
+// at::mv at batch 1, at::matmul above) in the same run, with the machine's memory bandwidth
+// measured by a STREAM-style triad beside it.
+//
+// How a case is timed (each choice guards against a known way to fool oneself):
+//  - the weights rotate over enough copies that their total exceeds min_buffer_mb (default 128 MB,
+//    4x a 32 MB L3), so every call streams its weight from memory, as in a real decode step;
+//  - before timing, the kernel's output on the first copy is checked against the scalar reference
+//    on the canonical form (first and last 32 rows, every batch row); a mismatch throws
+//    NumericalError and nothing is timed;
+//  - untimed warm-up calls first, then candidate and baseline alternate call by call, so load
+//    from other processes hits both alike; the speed-up is the median of the paired ratios.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace repro::kernels::speed {
+
+// A weight format: "fp32" (our dense kernel), "q<bits>g<group>" (q4g128: 4-bit codes, groups of
+// 128, asymmetric), "2:4", "2:4+lr<rank>" (2:4 plus a rank-r low-rank term).
+struct Format {
+  std::string name;
+  enum Kind { kDense, kLowBit, kSparse24 } kind = kDense;
+  int bits = 0;
+  int64_t group = 0;
+  int64_t rank = 0;
+};
+// ConfigError naming the string and the accepted forms when it is none of them.
+Format parse_format(const std::string& name);
+
+struct CaseSpec {
+  Format format;
+  int64_t rows = 0, cols = 0, batch = 1;  // weight [rows, cols] = [out, in], x [batch, cols]
+  int threads = 0;                        // kernel threads (0: OpenMP default)
+  int reps = 15;                          // timed calls of each of candidate and baseline
+  int warmup = 3;
+  double min_buffer_mb = 128;             // total size of the rotated weight copies, each side
+  uint64_t seed = 0;
+};
+
+struct Stats {
+  double median = 0, p10 = 0, p90 = 0;  // seconds
+};
+Stats summarize(std::vector<double> seconds);
+
+struct CaseResult {
+  Stats candidate, baseline;
+  double speedup = 0;          // median over reps of baseline / candidate (paired, same rep)
+  int64_t candidate_bytes = 0; // weight bytes one candidate call reads (codes, scales, values, factors)
+  int64_t baseline_bytes = 0;  // rows * cols * 4
+  double flops = 0;            // 2 rows cols batch: the dense product's operations (the useful work)
+  int buffers = 0;             // weight copies rotated (candidate side)
+  double max_error = 0;        // worst |kernel - reference| / bound over the checked outputs (< 1)
+};
+
+// Builds the weights (random, seeded), checks, times. Throws NumericalError on a failed check.
+CaseResult run_case(const CaseSpec& spec);
+
+// STREAM triad a[i] = b[i] + s c[i] on fp32 arrays of `mb` MB each, on `threads` OpenMP threads:
+// the median over reps of 12 bytes per element / time, in GB/s.
+double triad_gbps(int threads, double mb = 128, int reps = 10);
+
+}  // namespace repro::kernels::speed
