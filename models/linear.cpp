@@ -3,13 +3,16 @@
 #include <ATen/ATen.h>
 
 #include "core/error.h"
+#include "models/cpu_kernel_form.h"
 
 namespace repro {
 
 at::Tensor Linear::forward(const at::Tensor& x) const {
   if (on_input) on_input(x);
   if (compressed) {
-    at::Tensor y = compressed->forward(x);
+    // Packed CPU kernels where they apply (fp32 decode-sized inputs); the torch path otherwise.
+    at::Tensor y = cpu_kernel_forward(compressed, x);
+    if (!y.defined()) y = compressed->forward(x);
     if (bias.defined()) y = y + bias.to(y.scalar_type());
     return y;
   }
