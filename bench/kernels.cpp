@@ -4,7 +4,10 @@
 // before timing, warm-up, candidate and baseline alternating) is kernels/speed/kernel_speed.h.
 //
 //   bench_kernels [--threads=N] [--benchmark_filter=REGEX] [--reps=N]
-//   repro bench kernels --benchmark_filter='q4g128/4096x14336/b1$'
+//   repro bench kernels --benchmark_filter='^q4g128/4096x14336/b1/'
+//
+// Without --threads the kernels use every core, as OpenBLAS does by default (the baseline's own
+// thread pool); --threads=N sets both libtorch's and the kernels' count (OpenBLAS keeps its own).
 //
 // Benchmarks: <format>/<out>x<in>/b<batch> with format fp32 (our dense kernel), q4g128, q3g128,
 // q2g128, 2:4, 2:4+lr64. The reported time is the candidate's median; counters: p10_us, p90_us
@@ -34,6 +37,7 @@ namespace ks = repro::kernels::speed;
 c10::Device g_device(c10::kCPU);
 double g_triad = 0;
 int g_reps = 15;
+int g_threads = 0;  // 0: every core
 
 struct Shape {
   const char* name;
@@ -51,7 +55,7 @@ void run(benchmark::State& state, const std::string& format, Shape shape, int64_
   spec.cols = shape.in;
   spec.batch = batch;
   spec.reps = g_reps;
-  spec.threads = at::get_num_threads();
+  spec.threads = g_threads;
   ks::CaseResult r;
   for (auto _ : state) {
     try {
@@ -74,9 +78,9 @@ void run(benchmark::State& state, const std::string& format, Shape shape, int64_
 }
 
 void register_all() {
-  g_triad = ks::triad_gbps(at::get_num_threads());
+  g_triad = ks::triad_gbps(g_threads);
   benchmark::AddCustomContext("triad_GBps", fmt::format("{:.2f}", g_triad));
-  benchmark::AddCustomContext("kernel_threads", std::to_string(at::get_num_threads()));
+  benchmark::AddCustomContext("kernel_threads", std::to_string(ks::threads_or_all(g_threads)));
   for (const std::string& f : kFormats)
     for (const Shape& s : kShapes)
       for (int64_t b : kBatches)
@@ -93,8 +97,12 @@ int main(int argc, char** argv) {
   // --reps=N (timed calls per side) is ours; the rest goes to run_main / Google Benchmark.
   std::vector<char*> args;
   for (int i = 0; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--reps=", 7) == 0) g_reps = std::max(1, std::atoi(argv[i] + 7));
-    else args.push_back(argv[i]);
+    if (std::strncmp(argv[i], "--reps=", 7) == 0) {
+      g_reps = std::max(1, std::atoi(argv[i] + 7));
+      continue;
+    }
+    if (std::strncmp(argv[i], "--threads=", 10) == 0) g_threads = std::max(0, std::atoi(argv[i] + 10));
+    args.push_back(argv[i]);
   }
   return repro::bench::run_main(static_cast<int>(args.size()), args.data(), g_device, register_all);
 }

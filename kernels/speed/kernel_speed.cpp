@@ -8,6 +8,7 @@
 #include <cmath>
 #include <memory>
 #include <regex>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -128,7 +129,7 @@ Baseline& baseline_for(const CaseSpec& s) {
 
 void run_candidate(const CaseSpec& s, Candidate& c, int i, const float* x, float* y) {
   KernelOptions o;
-  o.threads = s.threads;
+  o.threads = threads_or_all(s.threads);
   switch (s.format.kind) {
     case Format::kLowBit: lowbit_gemm(c.lowbit[i], x, s.batch, s.cols, y, s.rows, o); break;
     case Format::kSparse24:
@@ -276,13 +277,17 @@ CaseResult run_case(const CaseSpec& s) {
   return r;
 }
 
+int threads_or_all(int threads) {
+  return threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
 double triad_gbps(int threads, double mb, int reps) {
   const int64_t n = static_cast<int64_t>(mb * 1e6 / 4);
   std::vector<float> a(n), b(n, 1.0f), c(n, 2.0f);
   std::vector<double> gbps;
   for (int r = 0; r < reps + 1; ++r) {
     const auto t0 = Clock::now();
-    stream_triad(a.data(), b.data(), c.data(), 3.0f, n, threads);
+    stream_triad(a.data(), b.data(), c.data(), 3.0f, n, threads_or_all(threads));
     const double sec = std::chrono::duration<double>(Clock::now() - t0).count();
     if (r > 0) gbps.push_back(12.0 * static_cast<double>(n) / sec / 1e9);  // the first pass is a warm-up
   }

@@ -34,7 +34,7 @@ Format parse_format(const std::string& name);
 struct CaseSpec {
   Format format;
   int64_t rows = 0, cols = 0, batch = 1;  // weight [rows, cols] = [out, in], x [batch, cols]
-  int threads = 0;                        // kernel threads (0: OpenMP default)
+  int threads = 0;                        // kernel threads (0: every core, like OpenBLAS's default)
   int reps = 15;                          // timed calls of each of candidate and baseline
   int warmup = 3;
   double min_buffer_mb = 128;             // total size of the rotated weight copies, each side
@@ -59,8 +59,11 @@ struct CaseResult {
 // Builds the weights (random, seeded), checks, times. Throws NumericalError on a failed check.
 CaseResult run_case(const CaseSpec& spec);
 
-// STREAM triad a[i] = b[i] + s c[i] on fp32 arrays of `mb` MB each, on `threads` OpenMP threads:
+// STREAM triad a[i] = b[i] + s c[i] on fp32 arrays of `mb` MB each, on `threads` threads (0: every core):
 // the median over reps of 12 bytes per element / time, in GB/s.
 double triad_gbps(int threads, double mb = 128, int reps = 10);
+
+// threads, or every core when it is 0.
+int threads_or_all(int threads);
 
 }  // namespace repro::kernels::speed

@@ -6,7 +6,6 @@
 // kernels/speed/kernel_speed.h; the metrics: README.md here.
 
 #include <fmt/format.h>
-#include <ATen/Parallel.h>
 #include <spdlog/spdlog.h>
 
 #include <regex>
@@ -59,7 +58,7 @@ class KernelSpeedSuite : public Suite {
           param_string("format", "q4g128", "weight format: fp32, q<bits>g<group>, 2:4, 2:4+lr<rank>"),
           param_string("shape", "down_proj", "a Llama-3-8B linear (q_proj, k_proj, gate_proj, down_proj, ...) or <out>x<in>"),
           param_int("batch", 1, "rows of x (tokens)").at_least(1),
-          param_int("threads", 0, "kernel threads (0: libtorch's intra-op thread count)").at_least(0),
+          param_int("threads", 0, "kernel and triad threads (0: every core, as OpenBLAS uses by default)").at_least(0),
           param_int("reps", 15, "timed calls of each of kernel and baseline, alternating").at_least(3),
           param_float("min_buffer_mb", 128, "total size of the rotated weight copies (defeats the L3 cache)"),
           param_float("triad_mb", 128, "array size of the bandwidth triad"),
@@ -105,7 +104,7 @@ class KernelSpeedSuite : public Suite {
     spec.rows = shape.out;
     spec.cols = shape.in;
     spec.batch = p.get_int("batch");
-    spec.threads = p.get_int("threads") > 0 ? static_cast<int>(p.get_int("threads")) : at::get_num_threads();
+    spec.threads = ks::threads_or_all(static_cast<int>(p.get_int("threads")));
     spec.reps = static_cast<int>(p.get_int("reps"));
     spec.min_buffer_mb = p.get_float("min_buffer_mb");
     spec.seed = ctx.seed();
