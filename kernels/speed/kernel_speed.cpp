@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <chrono>
@@ -9,6 +10,7 @@
 #include <memory>
 #include <regex>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -26,6 +28,19 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr int64_t kCheckRows = 32;  // outputs checked at each end of the weight
+
+// OpenBLAS's thread count, when libtorch's BLAS is OpenBLAS (looked up at run time, so the harness
+// links no BLAS itself). Returns the previous count (0 when not OpenBLAS).
+int set_blas_threads(int n) {
+  using Get = int (*)();
+  using Set = void (*)(int);
+  auto get = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  auto set = reinterpret_cast<Set>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (!get || !set) return 0;
+  const int before = get();
+  set(n);
+  return before;
+}
 
 int copies_for(double bytes, double min_mb) {
   return std::max(2, static_cast<int>(std::ceil(min_mb * 1e6 / std::max(1.0, bytes))));
@@ -256,21 +271,31 @@ CaseResult run_case(const CaseSpec& s) {
   };
   float* xp = x.data_ptr<float>();
   float* yp = y.data_ptr<float>();
+  const int threads = threads_or_all(s.threads);
+  const int blas_before = set_blas_threads(threads);
+  r.blas_threads = blas_before > 0 ? threads : 0;
+  const auto after_kernel = std::chrono::milliseconds(5);
+  const auto after_blas = std::chrono::microseconds(static_cast<int64_t>(s.settle_ms * 1000));
   for (int i = 0; i < s.warmup; ++i) {
     run_candidate(s, c, i % nc, xp, yp);
     baseline(i % nb);
   }
+  std::this_thread::sleep_for(after_blas);
   std::vector<double> tc, tb, ratio;
   for (int i = 0; i < s.reps; ++i) {
     const auto t0 = Clock::now();
     run_candidate(s, c, (i + s.warmup) % nc, xp, yp);
     const auto t1 = Clock::now();
-    baseline((i + s.warmup) % nb);
+    std::this_thread::sleep_for(after_kernel);
     const auto t2 = Clock::now();
+    baseline((i + s.warmup) % nb);
+    const auto t3 = Clock::now();
+    std::this_thread::sleep_for(after_blas);
     tc.push_back(std::chrono::duration<double>(t1 - t0).count());
-    tb.push_back(std::chrono::duration<double>(t2 - t1).count());
+    tb.push_back(std::chrono::duration<double>(t3 - t2).count());
     ratio.push_back(tb.back() / tc.back());
   }
+  if (blas_before > 0) set_blas_threads(blas_before);
   r.candidate = summarize(tc);
   r.baseline = summarize(tb);
   r.speedup = summarize(ratio).median;

@@ -11,7 +11,11 @@
 //    on the canonical form (first and last 32 rows, every batch row); a mismatch throws
 //    NumericalError and nothing is timed;
 //  - untimed warm-up calls first, then candidate and baseline alternate call by call, so load
-//    from other processes hits both alike; the speed-up is the median of the paired ratios.
+//    from other processes hits both alike; the speed-up is the median of the paired ratios;
+//  - both sides get the same thread count (OpenBLAS's through openblas_set_num_threads, which
+//    libtorch leaves at 1 here), and an untimed pause follows each call: idle OpenMP and OpenBLAS
+//    workers spin before they sleep (OpenBLAS for up to 2^28 cycles), and on 2 cores one pool's
+//    spinning workers would slow the other side's next call.
 
 #include <cstdint>
 #include <string>
@@ -38,6 +42,7 @@ struct CaseSpec {
   int reps = 15;                          // timed calls of each of candidate and baseline
   int warmup = 3;
   double min_buffer_mb = 128;             // total size of the rotated weight copies, each side
+  double settle_ms = 200;                 // untimed pause after each baseline call (5 ms after a kernel call)
   uint64_t seed = 0;
 };
 
@@ -54,6 +59,7 @@ struct CaseResult {
   double flops = 0;            // 2 rows cols batch: the dense product's operations (the useful work)
   int buffers = 0;             // weight copies rotated (candidate side)
   double max_error = 0;        // worst |kernel - reference| / bound over the checked outputs (< 1)
+  int blas_threads = 0;        // OpenBLAS threads during the baseline calls (0: not OpenBLAS)
 };
 
 // Builds the weights (random, seeded), checks, times. Throws NumericalError on a failed check.

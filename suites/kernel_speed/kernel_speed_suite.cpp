@@ -62,6 +62,7 @@ class KernelSpeedSuite : public Suite {
           param_int("reps", 15, "timed calls of each of kernel and baseline, alternating").at_least(3),
           param_float("min_buffer_mb", 128, "total size of the rotated weight copies (defeats the L3 cache)"),
           param_float("triad_mb", 128, "array size of the bandwidth triad"),
+          param_float("settle_ms", 200, "untimed pause after each baseline call (OpenBLAS workers spin before they sleep)"),
       };
       i.metrics = {
           {"time_us", Better::Lower, "kernel median microseconds per call", 4},
@@ -107,6 +108,7 @@ class KernelSpeedSuite : public Suite {
     spec.threads = ks::threads_or_all(static_cast<int>(p.get_int("threads")));
     spec.reps = static_cast<int>(p.get_int("reps"));
     spec.min_buffer_mb = p.get_float("min_buffer_mb");
+    spec.settle_ms = p.get_float("settle_ms");
     spec.seed = ctx.seed();
 
     Record rec;
@@ -134,6 +136,7 @@ class KernelSpeedSuite : public Suite {
     rec.metrics["weight_mb"] = static_cast<double>(r.candidate_bytes) / 1e6;
     rec.details["shape"] = {shape.out, shape.in};
     rec.details["threads"] = spec.threads;
+    rec.details["blas_threads"] = r.blas_threads;
     rec.details["isa"] = kernels::isa_name(kernels::resolve_isa(kernels::Isa::kAuto));
     rec.details["weight_copies"] = r.buffers;
     rec.details["dense_p10_us"] = r.baseline.p10 * 1e6;
