@@ -10,6 +10,9 @@
 #   make bench [BENCH=solvers]          run the benchmarks (Google Benchmark options in ARGS)
 #   make soak [KILLS=200]               the kill test with many kills (make test runs 15)
 #   make check-fresh                    make setup, test and reproduce in a bare Debian 12 root (slow; root)
+#   make fuzz [FUZZ_RUNS=1000000] [FUZZ_TARGETS="idx cifar"]
+#                                       build the libFuzzer targets with clang in build-fuzz and run each
+#                                       (fuzz/README.md; needs scripts/setup-deps.sh --fuzz)
 #   make format / make clean
 
 BUILD ?= build
@@ -18,9 +21,12 @@ CMAKE_FLAGS ?=
 TABLE ?= examples/layer_error
 ARGS ?=
 BENCH ?= solvers model_throughput
+FUZZ_TARGETS ?=
+FUZZ_RUNS ?= 1000000
+FUZZ_TIME ?= 0
 REPRO = $(BUILD)/apps/repro/repro
 
-.PHONY: all setup soak check-fresh corpus images golden configure build test reproduce report bench format clean
+.PHONY: all setup soak check-fresh corpus images golden configure build test reproduce report bench fuzz format clean
 
 all: build
 
@@ -63,9 +69,13 @@ report: build
 bench: build
 	@for b in $(BENCH); do echo "== bench $$b"; $(REPRO) bench $$b $(ARGS) || exit 1; done
 
+# FUZZ_TIME: seconds per target (0: no limit); FUZZ_ARGS (environment): more libFuzzer options.
+fuzz:
+	FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_TIME=$(FUZZ_TIME) FUZZ_JOBS=$(JOBS) scripts/fuzz.sh $(FUZZ_TARGETS)
+
 format:
 	find core report models datasets methods suites kernels bench apps tests \
 	  \( -name '*.h' -o -name '*.cpp' -o -name '*.cu' -o -name '*.cuh' \) -print0 | xargs -0 clang-format -i
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-fuzz

@@ -2,11 +2,10 @@
 # machine without apt, point CMAKE_PREFIX_PATH at the folder that
 # `scripts/setup-deps.sh --download-only DIR` unpacked (DIR/root/usr).
 
-find_package(Torch REQUIRED)
+# A fuzz build (REPRO_FUZZ) links only the libtorch-free parsers: it needs the packages down to
+# TOML++, not libtorch, SentencePiece or Boost.
 find_package(nlohmann_json 3.9 REQUIRED)
 find_package(fmt REQUIRED)
-find_package(spdlog REQUIRED)
-find_package(Boost REQUIRED COMPONENTS program_options)
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 find_package(ZLIB REQUIRED)
 find_package(Threads REQUIRED)
@@ -17,6 +16,13 @@ find_path(REPRO_TOMLPP_INCLUDE toml++/toml.h REQUIRED)
 add_library(repro_tomlplusplus INTERFACE)
 target_include_directories(repro_tomlplusplus SYSTEM INTERFACE ${REPRO_TOMLPP_INCLUDE})
 target_compile_definitions(repro_tomlplusplus INTERFACE TOML_HEADER_ONLY=1 TOML_EXCEPTIONS=1)
+
+if(REPRO_FUZZ)
+  return()
+endif()
+find_package(Torch REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(Boost REQUIRED COMPONENTS program_options)
 
 # SentencePiece (tokenizers, zoo training).
 find_path(REPRO_SPM_INCLUDE sentencepiece_processor.h REQUIRED)

@@ -7,6 +7,8 @@
 #                                            e.g. the GPU machine; point CMake at D/root/usr)
 #   scripts/setup-deps.sh --list             print the package list and exit (node and npm count as
 #                                            present when their commands are, whatever provides them)
+#   scripts/setup-deps.sh --fuzz             also install clang and its runtimes, for the libFuzzer
+#                                            targets (make fuzz); not part of the default install
 set -euo pipefail
 
 # Build and test.
@@ -40,6 +42,8 @@ TOOL_PKGS=(
   "node:nodejs"
   "npm:npm"
 )
+# The libFuzzer targets of fuzz/ (make fuzz): clang with libFuzzer, ASan and UBSan runtimes.
+FUZZ_PKGS=(clang libclang-rt-dev)
 # Header-only / library packages worth carrying to a machine without apt.
 CARRY_PKGS=(libtomlplusplus-dev nlohmann-json3-dev libfmt-dev libfmt9 libspdlog-dev libspdlog1.10
             libboost-program-options-dev libboost-program-options1.74-dev libboost-program-options1.74.0
@@ -77,6 +81,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 case "${1:-}" in
+  --fuzz)
+    BUILD_PKGS+=("${FUZZ_PKGS[@]}") ;;
   --list)
     printf '%s\n' "${BUILD_PKGS[@]}" "${DATA_PKGS[@]}"; tool_packages; exit 0 ;;
   --download-only)
@@ -89,7 +95,7 @@ case "${1:-}" in
     echo "setup-deps: unpacked ${#CARRY_PKGS[@]} packages into $dir/root (cmake -DCMAKE_PREFIX_PATH=$dir/root/usr)"
     exit 0 ;;
   "") ;;
-  *) die "unknown argument '$1' (use --download-only DIR or --list)" ;;
+  *) die "unknown argument '$1' (use --download-only DIR, --list or --fuzz)" ;;
 esac
 
 command -v dpkg-query >/dev/null || die "this script needs a Debian-based system (dpkg-query not found)"
