@@ -5,6 +5,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/params.h"
+#include "core/toml_writer.h"
 #include "tests/test_util.h"
 
 using namespace repro;
@@ -76,4 +77,27 @@ TEST_CASE("params: validate fills defaults, coerces ints and rejects bad input",
             .find("'c' is not one of a, b") != std::string::npos);
   CHECK(error_of([&] { Params::validate(parse_toml("bits = 2\n", "p.toml"), specs, "compressor"); })
             .find("key 'compressor.name': missing") != std::string::npos);
+}
+
+TEST_CASE("to_toml writes a table that parse_toml reads back equal", "[core][config]") {
+  Value v = parse_toml(R"(
+top = "x"
+[a]
+i = -3
+f = 1e-05
+g = 0.1
+b = true
+list = [1, 2, 3]
+nested = { s = "p q", t = [[1, 2], ["u"]] }
+[[rows]]
+k = 1
+[[rows]]
+k = 2.5
+)", "in.toml");
+  Value w = parse_toml(to_toml(v), "out.toml");
+  CHECK(w.canonical() == v.canonical());
+  CHECK(w == v);
+  // Nulls have no TOML form: a table leaves them out.
+  Value::Table with_null{{"a", Value(1)}, {"n", Value()}};
+  CHECK(parse_toml(to_toml(Value(with_null)), "n.toml").canonical() == "{a=1}");
 }
