@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "kernels/detail/dense_rows.h"
 #include "kernels/detail/lowbit_rows.h"
+#include "kernels/detail/padded_input.h"
 #include "kernels/detail/parallel.h"
 
 namespace repro::kernels {
@@ -125,15 +126,9 @@ void lowbit_gemm(const PackedLowBit& w, const float* x, int64_t batch, int64_t l
                      (w.group_size % kLowBitBlock == 0 || w.n_groups() == 1);
   if (fused) {
     // The fused kernel reads whole 64-column blocks of x: give it zeros past the last column.
-    std::vector<float> padded;
-    const float* xp = x;
-    int64_t ldxp = ldx;
-    if (w.cols_padded != w.cols) {
-      padded.assign(batch * w.cols_padded, 0.0f);
-      for (int64_t b = 0; b < batch; ++b) std::memcpy(&padded[b * w.cols_padded], x + b * ldx, w.cols * sizeof(float));
-      xp = padded.data();
-      ldxp = w.cols_padded;
-    }
+    const detail::PaddedInput in = detail::pad_columns(x, batch, ldx, w.cols, w.cols_padded);
+    const float* xp = in.x;
+    const int64_t ldxp = in.ldx;
     // The group sums of x carry the zero points: w = scale * code + offset.
     const int64_t ng = w.n_groups();
     std::vector<float> xsum(batch * ng, 0.0f);

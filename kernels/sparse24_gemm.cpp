@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "kernels/detail/dense_rows.h"
+#include "kernels/detail/padded_input.h"
 #include "kernels/detail/parallel.h"
 #include "kernels/detail/sparse24_rows.h"
 
@@ -112,15 +113,9 @@ void sparse24_gemm(const Packed24& w, const float* x, int64_t batch, int64_t ldx
   const int threads = resolve_threads(options);
   const int64_t work = w.rows * w.cols / 2 * batch;
   if (isa == Isa::kAvx2 && batch <= kSparse24FusedBatch) {
-    std::vector<float> padded;
-    const float* xp = x;
-    int64_t ldxp = ldx;
-    if (w.cols_padded != w.cols) {
-      padded.assign(batch * w.cols_padded, 0.0f);
-      for (int64_t b = 0; b < batch; ++b) std::memcpy(&padded[b * w.cols_padded], x + b * ldx, w.cols * sizeof(float));
-      xp = padded.data();
-      ldxp = w.cols_padded;
-    }
+    const detail::PaddedInput in = detail::pad_columns(x, batch, ldx, w.cols, w.cols_padded);
+    const float* xp = in.x;
+    const int64_t ldxp = in.ldx;
     detail::parallel_rows(w.rows, 8, threads, work, [&](int64_t o0, int64_t o1) {
       detail::sparse24_fused_rows_avx2(w, xp, batch, ldxp, o0, o1, y, ldy);
     });

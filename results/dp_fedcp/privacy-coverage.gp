@@ -5,7 +5,7 @@
 set encoding utf8
 set datafile separator "\t"
 set title 'DP-FedCP mean coverage vs epsilon (alpha = 0.1, delta = 1e-5)'
-set xlabel 'epsilon (higher is better)'
+set xlabel 'epsilon'
 set ylabel 'coverage'
 set logscale x
 set format x '%g'

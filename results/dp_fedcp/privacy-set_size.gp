@@ -5,7 +5,7 @@
 set encoding utf8
 set datafile separator "\t"
 set title 'DP-FedCP average set size vs epsilon (alpha = 0.1, delta = 1e-5)'
-set xlabel 'epsilon (higher is better)'
+set xlabel 'epsilon'
 set ylabel 'set_size (lower is better)'
 set logscale x
 set format x '%g'
@@ -22,8 +22,7 @@ set arrow 1 from graph 0, first 1.0284719999999998 to graph 1, first 1.028471999
 set label 1 'Central weighted (oracle)' at graph 0.01, first 1.0284719999999998 left offset 0, char 0.6 tc rgb '#505050' font ',9' front
 set terminal svg size 840,500 dynamic noenhanced font 'Sans,11' background rgb 'white'
 set output 'privacy-set_size.svg'
-plot 'privacy-set_size.dat' index 0 using 1:2 with linespoints ls 2 title 'DP-FedCP', \
-     'privacy-set_size.dat' index 1 using 1:2 with fsteps lw 1 dt 2 lc rgb '#303030' title 'Pareto front (ours)'
+plot 'privacy-set_size.dat' index 0 using 1:2 with linespoints ls 2 title 'DP-FedCP'
 set terminal pngcairo size 840,500 noenhanced font 'Sans,10' background rgb 'white'
 set output 'privacy-set_size.png'
 replot

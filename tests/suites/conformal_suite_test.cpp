@@ -8,7 +8,7 @@
 #include "core/driver.h"
 #include "core/table_spec.h"
 #include "datasets/image_formats.h"
-#include "models/vision/vision_factory.h"
+#include "tests/suites/tiny_cnn.h"
 #include "tests/test_util.h"
 
 using namespace repro;
@@ -80,12 +80,7 @@ TEST_CASE("conformal suite: the image task scores a frozen classifier's softmax 
   // width-4 cnn_gn_small: coverage must hold whatever the classifier's quality.
   test::TempDir tmp;
   at::manual_seed(0);
-  VisionConfig cfg = vision_config("cnn_gn_small", 10);
-  cfg.in_channels = 1;
-  cfg.image_size = 28;
-  cfg.width = 4;
-  cfg.norm_groups = 2;
-  save_vision_model(*make_vision_model(cfg), tmp / "model");
+  test::save_tiny_cnn(tmp / "model", 28, 10);
   IdxArray images{{400, 28, 28}, {}}, labels{{400}, {}};
   for (int i = 0; i < 400; ++i) {
     labels.data.push_back(static_cast<uint8_t>(i % 10));

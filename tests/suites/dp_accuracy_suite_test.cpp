@@ -8,7 +8,7 @@
 #include "core/config.h"
 #include "core/driver.h"
 #include "core/table_spec.h"
-#include "models/vision/vision_factory.h"
+#include "tests/suites/tiny_cnn.h"
 #include "tests/test_util.h"
 
 using namespace repro;
@@ -64,12 +64,7 @@ TEST_CASE("dp_accuracy suite: a micro table records accuracy within the privacy 
           "[suites][dp_accuracy]") {
   test::TempDir tmp;
   at::manual_seed(0);
-  VisionConfig cfg = vision_config("cnn_gn_small", 4);
-  cfg.in_channels = 1;
-  cfg.image_size = 8;
-  cfg.width = 4;
-  cfg.norm_groups = 2;
-  save_vision_model(*make_vision_model(cfg), tmp / "model");
+  test::save_tiny_cnn(tmp / "model", 8, 4);
 
   const std::vector<Record> first = run_micro_table(tmp / "model", tmp / "a");
   REQUIRE(first.size() == 3);
