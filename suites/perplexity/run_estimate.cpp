@@ -45,10 +45,10 @@ std::string RunEstimate::summary() const {
   for (const auto& [k, v] : parts["moments_mb"].items())
     if (v.get<double>() > best) best = v.get<double>(), moment = k;
   const auto& s = parts["seconds"];
-  return fmt::format("~{:.1f} GiB peak host memory ({} moment), ~{:.1f} min (calibration {:.1f}, solve {:.1f}{}, eval {:.1f}) at {:.0f} GFLOP/s",
-                     peak_mb / 1024.0, moment, seconds / 60.0, s.value("calibrate", 0.0) / 60.0,
-                     s.value("solve", 0.0) / 60.0, solve_time_known ? "" : " unknown", s.value("eval", 0.0) / 60.0,
-                     gemm_gflops);
+  auto t = [](double sec) { return sec < 120 ? fmt::format("{:.0f} s", sec) : fmt::format("{:.1f} min", sec / 60.0); };
+  return fmt::format("~{:.2f} GiB peak host memory ({} moment), ~{} (calibration {}, solve {}{}, eval {}) at {:.0f} GFLOP/s",
+                     peak_mb / 1024.0, moment, t(seconds), t(s.value("calibrate", 0.0)), t(s.value("solve", 0.0)),
+                     solve_time_known ? "" : " unknown", t(s.value("eval", 0.0)), gemm_gflops);
 }
 
 RunEstimate estimate_run(const RunPlan& p, double base_mb, double gemm_gflops) {

@@ -49,7 +49,7 @@ struct RunEstimate {
   bool solve_time_known = true;  // false when the compressor has no cost model
   nlohmann::json parts;     // {"memory_mb": {...}, "seconds": {...}}
   nlohmann::json to_json() const;
-  std::string summary() const;  // "~5.1 GiB peak (block moment), ~62 min (solve 41 min)"
+  std::string summary() const;  // "~5.10 GiB peak host memory (block moment), ~62.0 min (calibration ...)"
 };
 
 // plan -> estimate. base_mb: the resident memory the row starts from; gemm_gflops: measured.
