@@ -101,6 +101,12 @@ RandomCheckpointSummary write_random_checkpoint(LlamaConfig config, const fs::pa
   fs::create_directories(dir, ec);
   if (ec) throw IoError(fmt::format("{}: cannot create the folder ({})", dir.string(), ec.message()));
 
+  if (o.config_only) {
+    write_file_atomic(dir / "config.json", config.to_json().dump(2) + "\n");
+    RandomCheckpointSummary sum;
+    sum.parameters = CausalLM(config).num_parameters();
+    return sum;
+  }
   // The parameter slots in checkpoint order, without allocating the model's tensors.
   CausalLM skeleton(config);
   std::vector<NamedParam> params = skeleton.named_parameters();

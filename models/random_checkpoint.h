@@ -27,6 +27,7 @@ struct RandomCheckpointOptions {
   int64_t shard_bytes = 4ll << 30;  // a shard closes once it holds at least this many bytes
   int64_t num_layers = -1;          // override config.num_hidden_layers (-1: keep)
   bool progress = true;             // one line per shard on stderr
+  bool config_only = false;         // write config.json alone (for `repro reproduce --dry-run` plans)
 };
 
 struct RandomCheckpointSummary {

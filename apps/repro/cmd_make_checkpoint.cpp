@@ -23,6 +23,7 @@ int cmd_make_checkpoint(int argc, char** argv) {
   uint64_t seed = 0;
   int64_t layers = -1;
   double shard_gb = 4.0;
+  bool config_only = false;
   po::options_description desc("repro make-checkpoint options");
   desc.add_options()
       ("shape", po::value(&shape)->required(), ("architecture: " + join(model_shape_presets(), ", ")).c_str())
@@ -31,6 +32,7 @@ int cmd_make_checkpoint(int argc, char** argv) {
       ("seed", po::value(&seed)->default_value(seed), "seed of the weights (each tensor's values depend on it and its name)")
       ("layers", po::value(&layers)->default_value(layers), "number of decoder blocks (-1: the architecture's)")
       ("shard-gb", po::value(&shard_gb)->default_value(shard_gb), "close a shard once it holds this many GiB")
+      ("config-only", po::bool_switch(&config_only), "write config.json (and the tokenizer) only: enough for `repro reproduce --dry-run` to plan a run")
       ("tokenizer-from", po::value(&tokenizer_from)->default_value(tokenizer_from),
        "copy tokenizer.json / tokenizer.model from this model folder (or zoo:<name>); 'none' to skip");
   po::positional_options_description pos;
@@ -44,6 +46,7 @@ int cmd_make_checkpoint(int argc, char** argv) {
   o.seed = seed;
   o.num_layers = layers;
   o.shard_bytes = static_cast<int64_t>(shard_gb * static_cast<double>(1ll << 30));
+  o.config_only = config_only;
   const LlamaConfig config = model_shape_preset(shape);
   const fs::path dir(out);
   const RandomCheckpointSummary s = write_random_checkpoint(config, dir, o);
@@ -63,6 +66,11 @@ int cmd_make_checkpoint(int argc, char** argv) {
     }
     if (copied == 0) throw ModelError(fmt::format("--tokenizer-from {}: {} holds no tokenizer file", tokenizer_from, src.string()));
     tok_note = "tokenizer from " + tokenizer_from;
+  }
+  if (config_only) {
+    std::cout << fmt::format("{}: config.json of {} ({:.2f} B parameters, no weights), {}\n", dir.string(), shape,
+                             static_cast<double>(s.parameters) / 1e9, tok_note);
+    return 0;
   }
   std::cout << fmt::format("{}: {} ({} blocks), {:.2f} B parameters, {:.1f} GiB in {} shard(s) of {}, {}; {:.0f} s\n",
                            dir.string(), shape, layers > 0 ? layers : config.num_hidden_layers,

@@ -18,6 +18,7 @@
 #include "methods/api/block_refiner.h"
 #include "methods/api/layer_compressor.h"
 #include "models/checkpoint.h"
+#include "models/llama_io.h"
 #include "models/streamed_model.h"
 #include "models/tokenizer.h"
 #include "suites/engine/layerwise_engine.h"
@@ -127,13 +128,23 @@ class StreamedEval final : public BlockStream {
 
 }  // namespace
 
+namespace {
+
+// Whether `dir` holds weights (a folder with only config.json can still be planned: --dry-run).
+bool has_weights(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().extension() == ".safetensors") return true;
+  return false;
+}
+
+}  // namespace
+
 bool row_streams(const std::string& mode, const fs::path& model_dir, c10::ScalarType dtype) {
   if (mode == "on") return true;
   if (mode == "off") return false;
-  const CheckpointReader reader(model_dir);
-  double bytes = 0;
-  for (const auto& name : reader.names()) bytes += static_cast<double>(reader.info(name).numel());
-  bytes *= static_cast<double>(c10::elementSize(dtype));
+  const double params = static_cast<double>(CausalLM(LlamaConfig::load(model_dir / "config.json")).num_parameters());
+  const double bytes = params * static_cast<double>(c10::elementSize(dtype));
   const double mem = physical_memory_mb();
   return mem > 0 && bytes / (1024.0 * 1024.0) > 0.4 * mem;
 }
@@ -143,8 +154,13 @@ RunPlan perplexity_run_plan(const RowSpec& row, RunContext& ctx, const fs::path&
   RunPlan plan;
   plan.config = LlamaConfig::load(model_dir / "config.json");
   plan.dtype = ctx.dtype();
-  const CheckpointReader reader(model_dir);
-  plan.stored_itemsize = static_cast<int64_t>(safetensors::dtype_size(reader.info("model.embed_tokens.weight").dtype));
+  // The stored dtype from the weights, or from config.json's torch_dtype for a folder that holds only
+  // the config (planning a model before downloading it).
+  if (has_weights(model_dir))
+    plan.stored_itemsize = static_cast<int64_t>(
+        safetensors::dtype_size(CheckpointReader(model_dir).info("model.embed_tokens.weight").dtype));
+  else
+    plan.stored_itemsize = static_cast<int64_t>(c10::elementSize(dtype_from_name(plan.config.torch_dtype)));
   plan.streamed = streamed;
   plan.seqlen = p.get_int("seqlen");
   plan.calib_seqlen = p.get_int("calib_seqlen") > 0 ? p.get_int("calib_seqlen") : plan.seqlen;

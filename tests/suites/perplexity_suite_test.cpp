@@ -240,3 +240,43 @@ TEST_CASE("the run estimate: an 8B model streams in a few GiB, its Hessians and 
   CHECK(streamed.parts["gflop"]["solve"].get<double>() == Approx(32 * f / 1e9));
   CHECK(streamed.solve_time_known);
 }
+
+TEST_CASE("a 70B run is planned from its config.json alone, streamed, within the machine's reach",
+          "[suites][perplexity][streaming]") {
+  test::TempDir dir, data;
+  std::string text = test::read_text(test::source_root() / "tests" / "fixtures" / "embedded_excerpt.txt");
+  test::write_text(data / "embedded/test.txt", text);
+  RandomCheckpointOptions o;
+  o.config_only = true;
+  write_random_checkpoint(model_shape_preset("llama3-70b"), dir.path(), o);
+  RunOptions ro;
+  ro.progress = false;
+  ro.log_level = "off";
+  ro.data_dir = data.path();
+  RunContext ctx(ro);
+  const std::string toml = R"(
+[table]
+title = "plan"
+suite = "perplexity"
+metrics = ["ppl"]
+[suite]
+model = ")" + dir.path().string() + R"("
+datasets = ["embedded"]
+seqlen = 256
+eval_windows = 4
+nsamples = 4
+[[rows]]
+label = "GPTQ"
+compressor = { method = "gptq", bits = 4, group_size = 128 }
+)";
+  auto table = TableSpec::parse(parse_toml(toml, "plan.toml"), "test/plan", {});
+  ResultStore store(dir / "runs");
+  TableDriver driver(table, store, ctx);
+  const nlohmann::json e = driver.estimate(table.rows[0]);
+  INFO(e.dump());
+  REQUIRE(e.contains("peak_mb"));
+  // auto streams (141 GB of fp32 weights), and one block of 70B shapes with its Hessians stays far below the model.
+  CHECK(e["summary"].get<std::string>().rfind("streamed", 0) == 0);
+  CHECK(e["peak_mb"].get<double>() < 70.55e9 * 4 / (1 << 20) / 5);
+  CHECK(e["parts"]["memory_mb"]["hessians"].get<double>() == Approx(4.0 * (3.0 * 8192 * 8192 + 28672.0 * 28672) / (1 << 20)));
+}
