@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/run_context.h"
 #include "methods/api/layer_compressor.h"
+#include "methods/common/solve_cost.h"
 #include "methods/common/hessian.h"
 #include "methods/common/large_buffer.h"
 #include "methods/common/obs_sweep.h"
@@ -82,17 +83,9 @@ class Gptq final : public LayerCompressor {
     damping_ = read_damping(params);
   }
 
-  // One Cholesky of the damped H (in^3 / 3, the reverse-Cholesky form of H^-1's upper factor) and
-  // the error feedback of the column sweep (about out * in^2 / 2 multiply-adds in the lazy batches).
-  // Memory: a damped copy of H, W^T in fp32, its codes and the batch's error block.
-  double solve_flops(int64_t out, int64_t in) const override {
-    const double o = static_cast<double>(out), n = static_cast<double>(in);
-    return n * n * n / 3.0 + o * n * n;
-  }
-  double solve_bytes(int64_t out, int64_t in) const override {
-    const double o = static_cast<double>(out), n = static_cast<double>(in);
-    return 4.0 * n * n + 4.0 * o * n + o * n + 4.0 * o * 128.0;
-  }
+  // The column sweep's cost (methods/common/solve_cost.h).
+  double solve_flops(int64_t out, int64_t in) const override { return column_sweep_flops(out, in); }
+  double solve_bytes(int64_t out, int64_t in) const override { return column_sweep_bytes(out, in); }
 
   CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
     const at::Tensor W = problem.W.to(at::kFloat);

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/run_context.h"
 #include "methods/api/layer_compressor.h"
+#include "methods/common/solve_cost.h"
 #include "methods/common/hessian.h"
 #include "methods/common/large_buffer.h"
 #include "methods/common/mask_solver.h"
@@ -118,16 +119,9 @@ class SparseGpt final : public LayerCompressor {
     quant_ = read_quant(params);
   }
 
-  // As GPTQ's (one Cholesky, the column sweep's error feedback) plus the mask choice per block;
-  // memory: a damped copy of H, W in fp32, the mask and the block's error.
-  double solve_flops(int64_t out, int64_t in) const override {
-    const double o = static_cast<double>(out), n = static_cast<double>(in);
-    return n * n * n / 3.0 + o * n * n;
-  }
-  double solve_bytes(int64_t out, int64_t in) const override {
-    const double o = static_cast<double>(out), n = static_cast<double>(in);
-    return 4.0 * n * n + 4.0 * o * n + o * n + 4.0 * o * 128.0;
-  }
+  // The column sweep's cost (methods/common/solve_cost.h); the mask choice adds little.
+  double solve_flops(int64_t out, int64_t in) const override { return column_sweep_flops(out, in); }
+  double solve_bytes(int64_t out, int64_t in) const override { return column_sweep_bytes(out, in); }
 
   CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
     const at::Tensor W = problem.W.to(at::kFloat);

@@ -60,15 +60,20 @@ label = "GPTQ"
 compressor = { method = "gptq", bits = 3, group_size = 128 }
 )";
 
+// The excerpt (public-domain text from the embedded corpus's test split) as all three splits of
+// the embedded dataset under `data`.
+void write_excerpt_corpus(const test::TempDir& data) {
+  std::string text = test::read_text(test::source_root() / "tests" / "fixtures" / "embedded_excerpt.txt");
+  REQUIRE(text.size() > 50000);
+  for (const char* split : {"train", "valid", "test"}) test::write_text(data / (std::string("embedded/") + split + ".txt"), text);
+}
+
 }  // namespace
 
 TEST_CASE("perplexity suite on zoo:micro: compression orderings hold and the Hessian cache is reused",
           "[suites][perplexity]") {
   test::TempDir data, results;
-  // The excerpt (public-domain text from the embedded corpus's test split) as all three splits.
-  std::string text = test::read_text(test::source_root() / "tests" / "fixtures" / "embedded_excerpt.txt");
-  REQUIRE(text.size() > 50000);
-  for (const char* split : {"train", "valid", "test"}) test::write_text(data / (std::string("embedded/") + split + ".txt"), text);
+  write_excerpt_corpus(data);
 
   RunOptions o;
   o.progress = false;
@@ -146,8 +151,7 @@ TEST_CASE("perplexity suite on zoo:micro: compression orderings hold and the Hes
 TEST_CASE("streamed rows give the in-memory perplexity to the last bit, with memory and time beside their estimate",
           "[suites][perplexity][streaming]") {
   test::TempDir data, results;
-  std::string text = test::read_text(test::source_root() / "tests" / "fixtures" / "embedded_excerpt.txt");
-  for (const char* split : {"train", "valid", "test"}) test::write_text(data / (std::string("embedded/") + split + ".txt"), text);
+  write_excerpt_corpus(data);
   RunOptions o;
   o.progress = false;
   o.log_level = "off";
@@ -244,8 +248,7 @@ TEST_CASE("the run estimate: an 8B model streams in a few GiB, its Hessians and 
 TEST_CASE("a 70B run is planned from its config.json alone, streamed, within the machine's reach",
           "[suites][perplexity][streaming]") {
   test::TempDir dir, data;
-  std::string text = test::read_text(test::source_root() / "tests" / "fixtures" / "embedded_excerpt.txt");
-  test::write_text(data / "embedded/test.txt", text);
+  write_excerpt_corpus(data);
   RandomCheckpointOptions o;
   o.config_only = true;
   write_random_checkpoint(model_shape_preset("llama3-70b"), dir.path(), o);
