@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# The SLURM launcher end to end on a real, single-node SLURM: munged, slurmctld and slurmd are
+# started on localhost with everything (config, state, spool, logs, pid files, munge key and socket)
+# under a temporary folder and non-default ports, so nothing of the machine's own setup is used or
+# changed. `repro reproduce examples/layer_error --launcher slurm` submits the table's rows as a
+# job array; the test waits for the jobs, then checks the records (repro verify), the report and
+# `repro status`. The daemons are stopped by their pid files on exit, however the test ends.
+#
+#   tests/apps/slurm_test.sh <path to repro>      (make test-slurm; needs scripts/setup-deps.sh --slurm)
+#
+# Environment: SLURM_TEST_TIMEOUT (seconds to wait for the jobs, default 600), SLURM_TEST_KEEP=1
+# keeps the temporary folder (its logs) for a look after a failure.
+set -uo pipefail
+REPRO=${1:?usage: slurm_test.sh <repro binary>}
+REPRO=$(cd "$(dirname "$REPRO")" && pwd)/$(basename "$REPRO")
+TABLE=examples/layer_error
+TIMEOUT=${SLURM_TEST_TIMEOUT:-600}
+start_s=$(date +%s)
+
+for tool in munged slurmctld slurmd sbatch squeue scontrol; do
+  command -v "$tool" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin
+  command -v "$tool" >/dev/null 2>&1 || { echo "slurm_test: '$tool' not found (scripts/setup-deps.sh --slurm)" >&2; exit 1; }
+done
+[ "$(id -u)" -eq 0 ] || { echo "slurm_test: run as root (slurmd starts job steps as their user)" >&2; exit 1; }
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/repro-slurm.XXXXXX")
+chmod 700 "$T"
+stop_daemons() {
+  local f pid i
+  for f in "$T/slurmd.pid" "$T/slurmctld.pid" "$T/munge/munged.pid"; do
+    [ -s "$f" ] || continue
+    pid=$(cat "$f")
+    kill "$pid" 2>/dev/null || continue
+    for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  if [ "${SLURM_TEST_KEEP:-0}" = 1 ]; then echo "slurm_test: kept $T"; else rm -rf "$T"; fi
+}
+trap stop_daemons EXIT
+
+fails=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+die() {
+  echo "FAIL: $*" >&2
+  for log in "$T/slurmctld.log" "$T/slurmd.log" "$T/munge/munged.log"; do
+    [ -f "$log" ] && { echo "--- $log (last lines)" >&2; tail -n 15 "$log" >&2; }
+  done
+  exit 1
+}
+
+# A free TCP port on localhost from a range SLURM does not use by default (6817-6819).
+free_port() {
+  local p
+  for _ in $(seq 100); do
+    p=$((20000 + RANDOM % 20000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+  done
+  die "no free port found"
+}
+
+# munge: its own key, socket, pid, log and seed files.
+mkdir -p "$T/munge" "$T/state" "$T/spool" "$T/out"
+chmod 700 "$T/munge"
+dd if=/dev/urandom of="$T/munge/munge.key" bs=1024 count=1 status=none
+chmod 400 "$T/munge/munge.key"
+MUNGE_SOCKET=$T/munge/munge.socket
+munged --socket="$MUNGE_SOCKET" --key-file="$T/munge/munge.key" --pid-file="$T/munge/munged.pid" \
+  --log-file="$T/munge/munged.log" --seed-file="$T/munge/munged.seed" --force \
+  || die "munged did not start"
+
+# slurm.conf: one node (this machine at 127.0.0.1) in one partition. No cgroup.conf: process tracking
+# by /proc (proctrack/linuxproc) and no task plugin, so no cgroup hierarchy is needed.
+HOST=$(hostname -s)
+CPUS=$(nproc)
+MEM_MB=$(awk '/^MemTotal:/ { printf "%d", $2 / 1024 * 0.9 }' /proc/meminfo)
+CTLD_PORT=$(free_port)
+SLURMD_PORT=$(free_port)
+while [ "$SLURMD_PORT" = "$CTLD_PORT" ]; do SLURMD_PORT=$(free_port); done
+export SLURM_CONF=$T/slurm.conf
+cat >"$SLURM_CONF" <<CONF
+ClusterName=reprotest
+SlurmctldHost=$HOST(127.0.0.1)
+SlurmctldPort=$CTLD_PORT
+SlurmdPort=$SLURMD_PORT
+SlurmUser=$(id -un)
+AuthType=auth/munge
+AuthInfo=socket=$MUNGE_SOCKET
+CredType=cred/munge
+StateSaveLocation=$T/state
+SlurmdSpoolDir=$T/spool
+SlurmctldPidFile=$T/slurmctld.pid
+SlurmdPidFile=$T/slurmd.pid
+SlurmctldLogFile=$T/slurmctld.log
+SlurmdLogFile=$T/slurmd.log
+SlurmctldDebug=info
+SlurmdDebug=info
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+SchedulerType=sched/builtin
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+MpiDefault=none
+SwitchType=switch/none
+ReturnToService=2
+MinJobAge=600
+NodeName=$HOST NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=$MEM_MB State=UNKNOWN
+PartitionName=repro Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
+CONF
+
+slurmctld -i || die "slurmctld did not start"   # -i: ignore (absent) saved state
+slurmd -N "$HOST" || die "slurmd did not start"
+for i in $(seq 60); do
+  state=$(sinfo -h -N -o '%T' 2>/dev/null | head -n 1)
+  case "$state" in idle*|mixed*|allocated*) break ;; esac
+  sleep 1
+done
+case "$state" in idle*|mixed*|allocated*) ;; *) die "the node did not come up (state '${state:-none}')" ;; esac
+echo "slurm_test: SLURM up on $HOST (ports $CTLD_PORT, $SLURMD_PORT) in $(( $(date +%s) - start_s )) s"
+
+if [ "${SLURM_TEST_SMOKE:-0}" = 1 ]; then
+  sbatch --parsable --array=0-3 --output="$T/out/smoke-%A_%a.out" --wrap 'echo task $SLURM_ARRAY_TASK_ID' || die "sbatch failed"
+  sleep 10; squeue; ls "$T/out"; cat "$T/out"/*
+  exit 0
+fi
