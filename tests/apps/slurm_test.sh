@@ -119,8 +119,64 @@ done
 case "$state" in idle*|mixed*|allocated*) ;; *) die "the node did not come up (state '${state:-none}')" ;; esac
 echo "slurm_test: SLURM up on $HOST (ports $CTLD_PORT, $SLURMD_PORT) in $(( $(date +%s) - start_s )) s"
 
-if [ "${SLURM_TEST_SMOKE:-0}" = 1 ]; then
-  sbatch --parsable --array=0-3 --output="$T/out/smoke-%A_%a.out" --wrap 'echo task $SLURM_ARRAY_TASK_ID' || die "sbatch failed"
-  sleep 10; squeue; ls "$T/out"; cat "$T/out"/*
-  exit 0
-fi
+# --- The table through SLURM. The results folder has a space in its name: the scripts must quote it.
+RESULTS="$T/results dir"
+R=(--results-dir "$RESULTS")
+expect_rc() {  # expect_rc <rc> <description> -- command...
+  local want=$1 what=$2; shift 3
+  "$@" >"$T/out.txt" 2>"$T/err.txt"; local rc=$?
+  [ "$rc" -eq "$want" ] || fail "$what: exit $rc, expected $want ($(head -c 400 "$T/err.txt"))"
+}
+
+# Bad input is refused before anything is submitted; without sbatch the error says so.
+expect_rc 2 "a malformed --slurm-time" -- "$REPRO" reproduce $TABLE --launcher slurm "${R[@]}" --slurm-time soon
+grep -q -- "--slurm-time" "$T/err.txt" || fail "the --slurm-time error does not name the flag: $(cat "$T/err.txt")"
+expect_rc 2 "a reserved --slurm-extra option" -- "$REPRO" reproduce $TABLE --launcher slurm "${R[@]}" --slurm-extra "--array=1"
+expect_rc 2 "--slurm-cpus without --launcher slurm" -- "$REPRO" reproduce $TABLE "${R[@]}" --slurm-cpus 2
+expect_rc 2 "no sbatch on PATH" -- env PATH=/nonexistent "$REPRO" reproduce $TABLE --launcher slurm "${R[@]}"
+grep -q "sbatch" "$T/err.txt" || fail "the missing-sbatch error does not name sbatch: $(cat "$T/err.txt")"
+[ ! -e "$RESULTS/runs/$TABLE/slurm" ] || [ -z "$(ls -A "$RESULTS/runs/$TABLE/slurm")" ] || fail "a refused launch left a submission"
+
+# Submitted on hold, so that `repro status` sees the rows queued, then released.
+rows=$("$REPRO" reproduce $TABLE --dry-run "${R[@]}" | grep -c '^  \[')
+"$REPRO" reproduce $TABLE --launcher slurm "${R[@]}" --slurm-extra "--hold" >"$T/submit.txt" 2>"$T/submit.err" \
+  || die "reproduce --launcher slurm failed: $(cat "$T/submit.txt" "$T/submit.err")"
+cat "$T/submit.txt"
+JOB=$(sed -n 's/^submitted job \([0-9]*\): .* rows of .*/\1/p' "$T/submit.txt")
+REPORT_JOB=$(sed -n 's/^submitted job \([0-9]*\): repro report.*/\1/p' "$T/submit.txt")
+[ -n "$JOB" ] && [ -n "$REPORT_JOB" ] || die "no job ids in the output of reproduce --launcher slurm"
+SUB=$(ls -d "$RESULTS/runs/$TABLE/slurm"/*/ | head -n 1)
+grep -q "^#SBATCH --array=0,1,2," "$SUB/rows.sbatch" || fail "rows.sbatch has no --array line for rows 0,1,2,...: $(grep array "$SUB/rows.sbatch")"
+grep -q "^#SBATCH --cpus-per-task=1$" "$SUB/rows.sbatch" || fail "rows.sbatch does not ask for the [slurm] cpus"
+grep -q "^#SBATCH --dependency=afterany:$JOB$" "$SUB/report.sbatch" || fail "report.sbatch does not wait for job $JOB"
+grep -q "\"job_id\": \"$JOB\"" "$SUB/submission.json" || fail "submission.json does not record job $JOB"
+
+"$REPRO" status $TABLE "${R[@]}" >"$T/status0.txt" || fail "repro status exited $?"
+grep -q "$TABLE: $rows rows: 0 done, 0 failed, 0 running, $rows queued" "$T/status0.txt" \
+  || fail "held jobs are not shown as queued: $(tail -n 3 "$T/status0.txt")"
+scontrol release "$JOB" "$REPORT_JOB" || die "scontrol release failed"
+
+# Wait for both jobs to leave the queue.
+waited=0
+while :; do
+  left=$(squeue --noheader --jobs="$JOB,$REPORT_JOB" 2>/dev/null | wc -l)
+  [ "$left" -eq 0 ] && break
+  [ "$waited" -ge "$TIMEOUT" ] && { squeue; die "jobs still queued after $TIMEOUT s"; }
+  sleep 2; waited=$((waited + 2))
+done
+echo "slurm_test: $rows rows and the report ran through SLURM in $waited s"
+
+expect_rc 0 "repro verify" -- "$REPRO" verify $TABLE "${R[@]}"
+grep -q "$rows records ($rows ok, 0 errors)" "$T/out.txt" || fail "verify: $(cat "$T/out.txt")"
+grep -q "verify: clean" "$T/out.txt" || fail "verify: $(cat "$T/out.txt")"
+[ -s "$RESULTS/examples/layer_error.md" ] || fail "the report job wrote no report ($(cat "$SUB/report.out" 2>/dev/null))"
+[ -s "$SUB/row-0.out" ] || fail "no log of the array task for row 0"
+expect_rc 0 "repro status" -- "$REPRO" status $TABLE "${R[@]}"
+grep -q "$TABLE: $rows rows: $rows done, 0 failed, 0 running, 0 queued, 0 submitted, 0 missing" "$T/out.txt" \
+  || fail "status does not say all done: $(tail -n 4 "$T/out.txt")"
+[ "$(grep -c '^  \[.*\] done ' "$T/out.txt")" -eq "$rows" ] || fail "status has not one 'done' line per row"
+expect_rc 0 "a second launch" -- "$REPRO" reproduce $TABLE --launcher slurm "${R[@]}"
+grep -q "nothing to submit" "$T/out.txt" || fail "a second launch submitted again: $(cat "$T/out.txt")"
+
+echo "slurm_test: $([ $fails -eq 0 ] && echo passed || echo "$fails FAILED") in $(( $(date +%s) - start_s )) s"
+[ "$fails" -eq 0 ]
