@@ -164,7 +164,7 @@ int cmd_status(int argc, char** argv) {
   if (!job_ids.empty()) {
     if (auto squeue = find_on_path("squeue")) {
       auto r = run_subprocess({squeue->string(), "--noheader", "--array", "--format=%i|%T",
-                               "--jobs=" + join({job_ids.begin(), job_ids.end()}, ",")});
+                               "--jobs=" + join(std::vector<std::string>(job_ids.begin(), job_ids.end()), ",")});
       // squeue refuses a list of job ids none of which it still knows: then nothing is queued.
       if (r.ok() || r.err.find("Invalid job id") != std::string::npos) queue = parse_squeue(r.out);
       else queue_note = fmt::format("squeue failed (exit {}): {}", r.exit_code, trim(r.err));
