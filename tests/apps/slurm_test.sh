@@ -175,6 +175,13 @@ expect_rc 0 "repro status" -- "$REPRO" status $TABLE "${R[@]}"
 grep -q "$TABLE: $rows rows: $rows done, 0 failed, 0 running, 0 queued, 0 submitted, 0 missing" "$T/out.txt" \
   || fail "status does not say all done: $(tail -n 4 "$T/out.txt")"
 [ "$(grep -c '^  \[.*\] done ' "$T/out.txt")" -eq "$rows" ] || fail "status has not one 'done' line per row"
+# A row whose record went away after its task ended is missing again, and status says which task ran it.
+rec=$(grep -l '"row": 3,' "$RESULTS/runs/$TABLE"/*.json | head -n 1)
+[ -n "$rec" ] && rm -f "$rec"
+expect_rc 0 "repro status with a record removed" -- "$REPRO" status $TABLE "${R[@]}"
+grep -q "^  \[  3\] missing .*slurm job ${JOB}_3 ended without a record" "$T/out.txt" \
+  || fail "status does not show row 3 as missing after job $JOB: $(grep '\[  3\]' "$T/out.txt")"
+"$REPRO" run-row $TABLE 3 "${R[@]}" --no-progress >/dev/null || fail "run-row 3 failed"
 expect_rc 0 "a second launch" -- "$REPRO" reproduce $TABLE --launcher slurm "${R[@]}"
 grep -q "nothing to submit" "$T/out.txt" || fail "a second launch submitted again: $(cat "$T/out.txt")"
 
