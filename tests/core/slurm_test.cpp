@@ -16,6 +16,7 @@
 #include "tests/test_util.h"
 
 using namespace repro;
+using repro::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
