@@ -37,8 +37,16 @@ std::string submission_stamp() {
 std::string submit(const fs::path& sbatch, const fs::path& script) {
   auto r = run_subprocess({sbatch.string(), "--parsable", script.string()});
   if (!r.ok())
-    throw IoError(fmt::format("sbatch refused {} (exit {}): {}", script.string(), r.exit_code, trim(r.err)));
+    throw IoError(fmt::format("sbatch refused {} (exit {}): {}", script.string(), r.exit_code, last_line(r.err)));
   return parse_sbatch_job_id(r.out);
+}
+
+// The last non-empty line of a program's error output: its conclusion ("squeue: fatal: ...").
+std::string last_line(const std::string& text) {
+  std::string last;
+  for (const auto& l : split(text, '\n'))
+    if (!trim(l).empty()) last = trim(l);
+  return last;
 }
 
 std::string lower(std::string s) {
@@ -167,7 +175,7 @@ int cmd_status(int argc, char** argv) {
                                "--jobs=" + join(std::vector<std::string>(job_ids.begin(), job_ids.end()), ",")});
       // squeue refuses a list of job ids none of which it still knows: then nothing is queued.
       if (r.ok() || r.err.find("Invalid job id") != std::string::npos) queue = parse_squeue(r.out);
-      else queue_note = fmt::format("squeue failed (exit {}): {}", r.exit_code, trim(r.err));
+      else queue_note = fmt::format("squeue failed (exit {}): {}", r.exit_code, last_line(r.err));
     } else {
       queue_note = "squeue is not on PATH: submitted rows are shown as 'submitted'";
     }
@@ -197,7 +205,7 @@ int cmd_status(int argc, char** argv) {
       detail = rec ? rec->error_type + ": " + rec->error_message : p.reason;
     } else if (sub && !queue) {
       state = "submitted";
-      detail = "slurm job " + task + " (submitted " + sub->submitted_at + ")";
+      detail = "slurm job " + task + ", submitted " + sub->submitted_at;
     } else {
       state = "missing";
       if (p.state == PlannedRow::State::Unavailable) detail = p.reason;
