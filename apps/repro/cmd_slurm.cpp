@@ -33,20 +33,20 @@ std::string submission_stamp() {
   return fmt::format("{}-{}", t, ::getpid());
 }
 
-// Runs `sbatch --parsable <script>` and returns the job id; a refusal -> IoError with sbatch's words.
-std::string submit(const fs::path& sbatch, const fs::path& script) {
-  auto r = run_subprocess({sbatch.string(), "--parsable", script.string()});
-  if (!r.ok())
-    throw IoError(fmt::format("sbatch refused {} (exit {}): {}", script.string(), r.exit_code, last_line(r.err)));
-  return parse_sbatch_job_id(r.out);
-}
-
 // The last non-empty line of a program's error output: its conclusion ("squeue: fatal: ...").
 std::string last_line(const std::string& text) {
   std::string last;
   for (const auto& l : split(text, '\n'))
     if (!trim(l).empty()) last = trim(l);
   return last;
+}
+
+// Runs `sbatch --parsable <script>` and returns the job id; a refusal -> IoError with sbatch's words.
+std::string submit(const fs::path& sbatch, const fs::path& script) {
+  auto r = run_subprocess({sbatch.string(), "--parsable", script.string()});
+  if (!r.ok())
+    throw IoError(fmt::format("sbatch refused {} (exit {}): {}", script.string(), r.exit_code, last_line(r.err)));
+  return parse_sbatch_job_id(r.out);
 }
 
 std::string lower(std::string s) {
@@ -123,7 +123,13 @@ int launch_slurm(const TableSpec& table, const std::string& table_arg, const std
   SlurmSubmission sub;
   sub.rows = job.rows;
   sub.submitted_at = utc_timestamp();
-  sub.job_id = submit(*sbatch, dir / "rows.sbatch");
+  try {
+    sub.job_id = submit(*sbatch, dir / "rows.sbatch");
+  } catch (const Error&) {
+    std::error_code ec;
+    fs::remove_all(dir, ec);  // nothing was submitted: leave no submission folder behind
+    throw;
+  }
   // Recorded before the report job is submitted: `repro status` knows the rows' job even if that fails.
   write_slurm_submission(dir / "submission.json", sub);
   std::cout << fmt::format("submitted job {}: {} rows of {} ({} cached) as array tasks {}\n", sub.job_id, job.rows.size(),
