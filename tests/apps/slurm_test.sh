@@ -135,6 +135,8 @@ expect_rc 2 "a reserved --slurm-extra option" -- "$REPRO" reproduce $TABLE --lau
 expect_rc 2 "--slurm-cpus without --launcher slurm" -- "$REPRO" reproduce $TABLE "${R[@]}" --slurm-cpus 2
 expect_rc 2 "no sbatch on PATH" -- env PATH=/nonexistent "$REPRO" reproduce $TABLE --launcher slurm "${R[@]}"
 grep -q "sbatch" "$T/err.txt" || fail "the missing-sbatch error does not name sbatch: $(cat "$T/err.txt")"
+expect_rc 2 "a partition SLURM does not have" -- "$REPRO" reproduce $TABLE --launcher slurm "${R[@]}" --slurm-partition nosuch
+grep -q "sbatch refused .*rows.sbatch" "$T/err.txt" || fail "sbatch's refusal is not reported: $(cat "$T/err.txt")"
 [ ! -e "$RESULTS/runs/$TABLE/slurm" ] || [ -z "$(ls -A "$RESULTS/runs/$TABLE/slurm")" ] || fail "a refused launch left a submission"
 
 # Submitted on hold, so that `repro status` sees the rows queued, then released.
