@@ -20,9 +20,9 @@ namespace repro {
 namespace {
 
 // Options the launcher writes itself; given again they would change what the scripts mean.
-const std::vector<std::string> kReservedOptions = {"-a", "--array", "-o", "--output", "-e", "--error", "-d",
-                                                   "--dependency", "-D", "--chdir", "--wrap", "--parsable",
-                                                   "-J", "--job-name"};
+const std::vector<std::string> kReservedOptions = {"-a",      "--array",    "-o",           "--output",  "-e",
+                                                   "--error", "-d",         "--dependency", "-D",        "--chdir",
+                                                   "--wrap",  "--parsable", "-J",           "--job-name"};
 
 bool all_digits(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
@@ -42,11 +42,12 @@ SlurmResources SlurmResources::merged(const SlurmResources& over) const {
 // sbatch(1), --time: "minutes", "minutes:seconds", "hours:minutes:seconds", "days-hours",
 // "days-hours:minutes" and "days-hours:minutes:seconds".
 std::string slurm_time_problem(const std::string& time) {
-  static const std::regex kTime(R"((\d+)|(\d+):(\d+)|(\d+):(\d+):(\d+)|(\d+)-(\d+)|(\d+)-(\d+):(\d+)|(\d+)-(\d+):(\d+):(\d+))");
+  static const std::regex kTime(
+      R"((\d+)|(\d+):(\d+)|(\d+):(\d+):(\d+)|(\d+)-(\d+)|(\d+)-(\d+):(\d+)|(\d+)-(\d+):(\d+):(\d+))");
   // 0, INFINITE and UNLIMITED ask for no limit (the partition's maximum still applies).
   if (time == "INFINITE" || time == "UNLIMITED" || std::regex_match(time, kTime)) return "";
-  return fmt::format("'{}' is not a SLURM time limit (minutes, M:S, H:M:S, D-H, D-H:M, D-H:M:S or UNLIMITED, e.g. 1:30:00)",
-                     time);
+  return fmt::format(
+      "'{}' is not a SLURM time limit (minutes, M:S, H:M:S, D-H, D-H:M, D-H:M:S or UNLIMITED, e.g. 1:30:00)", time);
 }
 
 // sbatch(1), --mem: a number of megabytes, or with a unit suffix K, M, G or T.
@@ -104,7 +105,8 @@ std::vector<std::string> parse_sbatch_extra(const std::string& extra) {
   while (in >> word) {
     if (word[0] != '-') {
       if (lines.empty())
-        throw ConfigError(fmt::format("--slurm-extra '{}': expected sbatch options (--account=lab ...), got '{}'", extra, word));
+        throw ConfigError(
+            fmt::format("--slurm-extra '{}': expected sbatch options (--account=lab ...), got '{}'", extra, word));
       lines.back() += " " + word;  // the value of the option before it: "--qos high"
       continue;
     }
@@ -218,10 +220,8 @@ std::map<std::string, std::string> parse_squeue(const std::string& out) {
 }
 
 void write_slurm_submission(const std::filesystem::path& path, const SlurmSubmission& s) {
-  nlohmann::json j = {{"job_id", s.job_id},
-                      {"report_job_id", s.report_job_id},
-                      {"rows", s.rows},
-                      {"submitted_at", s.submitted_at}};
+  nlohmann::json j = {
+      {"job_id", s.job_id}, {"report_job_id", s.report_job_id}, {"rows", s.rows}, {"submitted_at", s.submitted_at}};
   write_file_atomic(path, j.dump(2) + "\n");
 }
 

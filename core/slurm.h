@@ -60,16 +60,16 @@ std::string shell_quote(const std::string& word);
 std::string slurm_array_spec(const std::vector<size_t>& rows);
 
 struct SlurmJob {
-  std::string table;                      // the table argument of run-row and report
-  std::string job_name;                   // "repro-examples-layer_error"
-  std::filesystem::path repro;            // the repro executable, absolute
-  std::vector<std::string> options;       // options after the table, for run-row and report alike
-  std::vector<size_t> rows;               // row indices to run: the array task ids, ascending
+  std::string table;                 // the table argument of run-row and report
+  std::string job_name;              // "repro-examples_layer_error" (slug of the table id)
+  std::filesystem::path repro;       // the repro executable, absolute
+  std::vector<std::string> options;  // options after the table, for run-row and report alike
+  std::vector<size_t> rows;          // row indices to run: the array task ids, ascending
   SlurmResources resources;
-  std::vector<std::string> extra;         // parse_sbatch_extra's lines, on both jobs
-  std::filesystem::path work_dir;         // --chdir of both jobs (the project root)
-  std::filesystem::path log_dir;          // each task's output: <log_dir>/row-<index>.out
-  std::string comment;                    // one line saying who wrote the script and when
+  std::vector<std::string> extra;  // parse_sbatch_extra's lines, on both jobs
+  std::filesystem::path work_dir;  // --chdir of both jobs (the project root)
+  std::filesystem::path log_dir;   // each task's output: <log_dir>/row-<index>.out
+  std::string comment;             // one line saying who wrote the script and when
 };
 
 // The array job's script: "#SBATCH --array=<rows>", the resource lines, and per task
@@ -92,8 +92,8 @@ std::map<std::string, std::string> parse_squeue(const std::string& out);
 struct SlurmSubmission {
   std::string job_id, report_job_id;
   std::vector<size_t> rows;
-  std::string submitted_at;               // UTC, ISO 8601
-  std::filesystem::path dir;              // the folder of the scripts and logs (set when read)
+  std::string submitted_at;   // UTC, ISO 8601
+  std::filesystem::path dir;  // the folder of the scripts and logs (set when read)
 };
 void write_slurm_submission(const std::filesystem::path& path, const SlurmSubmission& s);
 // Every readable <slurm_dir>/*/submission.json, oldest first; unreadable ones are skipped.

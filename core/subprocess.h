@@ -12,9 +12,9 @@
 namespace repro {
 
 struct SubprocessResult {
-  int exit_code = -1;      // the program's exit status; -1 when a signal ended it
-  int signal = 0;          // the signal that ended it, else 0
-  std::string out, err;    // everything it wrote to stdout and stderr
+  int exit_code = -1;    // the program's exit status; -1 when a signal ended it
+  int signal = 0;        // the signal that ended it, else 0
+  std::string out, err;  // everything it wrote to stdout and stderr
 
   bool ok() const { return exit_code == 0; }
 };

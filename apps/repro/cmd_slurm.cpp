@@ -57,12 +57,13 @@ std::string lower(std::string s) {
 }  // namespace
 
 void add_slurm_options(po::options_description& desc, SlurmFlags& f) {
-  desc.add_options()
-      ("slurm-partition", po::value(&f.partition), "--launcher slurm: the partition (default: the table's [slurm] partition, else the cluster's)")
-      ("slurm-time", po::value(&f.time), "--launcher slurm: time limit per row, e.g. 2:00:00 (default: [slurm] time)")
-      ("slurm-cpus", po::value(&f.cpus), "--launcher slurm: CPUs per row, also its --threads (default: [slurm] cpus)")
-      ("slurm-mem", po::value(&f.mem), "--launcher slurm: memory per row, e.g. 16G (default: [slurm] mem)")
-      ("slurm-extra", po::value(&f.extra), "--launcher slurm: more sbatch options for every job, e.g. \"--account=lab --qos=high\"");
+  desc.add_options()("slurm-partition", po::value(&f.partition),
+                     "--launcher slurm: the partition (default: the table's [slurm] partition, else the cluster's)")(
+      "slurm-time", po::value(&f.time), "--launcher slurm: time limit per row, e.g. 2:00:00 (default: [slurm] time)")(
+      "slurm-cpus", po::value(&f.cpus), "--launcher slurm: CPUs per row, also its --threads (default: [slurm] cpus)")(
+      "slurm-mem", po::value(&f.mem), "--launcher slurm: memory per row, e.g. 16G (default: [slurm] mem)")(
+      "slurm-extra", po::value(&f.extra),
+      "--launcher slurm: more sbatch options for every job, e.g. \"--account=lab --qos=high\"");
 }
 
 int launch_slurm(const TableSpec& table, const std::string& table_arg, const std::vector<PlannedRow>& plan,
@@ -88,9 +89,13 @@ int launch_slurm(const TableSpec& table, const std::string& table_arg, const std
   size_t cached = 0;
   for (const auto& p : plan) {
     switch (p.state) {
-      case PlannedRow::State::Cached: ++cached; break;
+      case PlannedRow::State::Cached:
+        ++cached;
+        break;
       case PlannedRow::State::Missing:
-      case PlannedRow::State::Failed: job.rows.push_back(p.row->index); break;
+      case PlannedRow::State::Failed:
+        job.rows.push_back(p.row->index);
+        break;
       case PlannedRow::State::Unavailable:
         std::cout << fmt::format("not submitted: [{}] {}: {}\n", p.row->index, p.row->display, p.reason);
         break;
@@ -98,8 +103,8 @@ int launch_slurm(const TableSpec& table, const std::string& table_arg, const std
   }
   std::sort(job.rows.begin(), job.rows.end());
   if (job.rows.empty()) {
-    std::cout << fmt::format("{}: nothing to submit ({} of {} rows cached; repro report {} writes the report)\n", table.id,
-                             cached, plan.size(), table.id);
+    std::cout << fmt::format("{}: nothing to submit ({} of {} rows cached; repro report {} writes the report)\n",
+                             table.id, cached, plan.size(), table.id);
     return 0;
   }
 
@@ -132,8 +137,8 @@ int launch_slurm(const TableSpec& table, const std::string& table_arg, const std
   }
   // Recorded before the report job is submitted: `repro status` knows the rows' job even if that fails.
   write_slurm_submission(dir / "submission.json", sub);
-  std::cout << fmt::format("submitted job {}: {} rows of {} ({} cached) as array tasks {}\n", sub.job_id, job.rows.size(),
-                           table.id, cached, slurm_array_spec(job.rows));
+  std::cout << fmt::format("submitted job {}: {} rows of {} ({} cached) as array tasks {}\n", sub.job_id,
+                           job.rows.size(), table.id, cached, slurm_array_spec(job.rows));
   write_file_atomic(dir / "report.sbatch", slurm_report_script(job, sub.job_id));
   sub.report_job_id = submit(*sbatch, dir / "report.sbatch");
   write_slurm_submission(dir / "submission.json", sub);
@@ -180,8 +185,10 @@ int cmd_status(int argc, char** argv) {
       auto r = run_subprocess({squeue->string(), "--noheader", "--array", "--format=%i|%T",
                                "--jobs=" + join(std::vector<std::string>(job_ids.begin(), job_ids.end()), ",")});
       // squeue refuses a list of job ids none of which it still knows: then nothing is queued.
-      if (r.ok() || r.err.find("Invalid job id") != std::string::npos) queue = parse_squeue(r.out);
-      else queue_note = fmt::format("squeue failed (exit {}): {}", r.exit_code, last_line(r.err));
+      if (r.ok() || r.err.find("Invalid job id") != std::string::npos)
+        queue = parse_squeue(r.out);
+      else
+        queue_note = fmt::format("squeue failed (exit {}): {}", r.exit_code, last_line(r.err));
     } else {
       queue_note = "squeue is not on PATH: submitted rows are shown as 'submitted'";
     }
@@ -203,7 +210,9 @@ int cmd_status(int argc, char** argv) {
       state = "running";
       detail = *holder + (sub ? ", slurm job " + task : "");
     } else if (queued) {
-      state = *queued == "PENDING" ? "queued" : *queued == "RUNNING" || *queued == "CONFIGURING" ? "running" : lower(*queued);
+      state = *queued == "PENDING"                               ? "queued"
+              : *queued == "RUNNING" || *queued == "CONFIGURING" ? "running"
+                                                                 : lower(*queued);
       detail = fmt::format("slurm job {} {}", task, *queued);
     } else if (p.state == PlannedRow::State::Failed) {
       state = "failed";
@@ -214,11 +223,15 @@ int cmd_status(int argc, char** argv) {
       detail = "slurm job " + task + ", submitted " + sub->submitted_at;
     } else {
       state = "missing";
-      if (p.state == PlannedRow::State::Unavailable) detail = p.reason;
-      else if (sub) detail = "slurm job " + task + " ended without a record (log: " + (sub->dir / fmt::format("row-{}.out", index)).string() + ")";
+      if (p.state == PlannedRow::State::Unavailable)
+        detail = p.reason;
+      else if (sub)
+        detail = "slurm job " + task +
+                 " ended without a record (log: " + (sub->dir / fmt::format("row-{}.out", index)).string() + ")";
     }
     ++counts[state];
-    std::cout << fmt::format("  [{:>3}] {:<9} {}{}\n", index, state, p.row->display, detail.empty() ? "" : "  (" + detail + ")");
+    std::cout << fmt::format("  [{:>3}] {:<9} {}{}\n", index, state, p.row->display,
+                             detail.empty() ? "" : "  (" + detail + ")");
   }
   if (!submissions.empty()) {
     const auto& last = submissions.back();

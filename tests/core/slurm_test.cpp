@@ -9,8 +9,8 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/slurm.h"
-#include "core/subprocess.h"
 #include "core/strings.h"
+#include "core/subprocess.h"
 #include "core/table_spec.h"
 #include "tests/core/fake_plugins.h"
 #include "tests/test_util.h"
@@ -24,7 +24,7 @@ namespace {
 SlurmJob demo_job(const fs::path& repro, const fs::path& results) {
   SlurmJob job;
   job.table = "examples/layer_error";
-  job.job_name = "repro-examples-layer_error";
+  job.job_name = "repro-examples_layer_error";
   job.repro = repro;
   job.options = {"--results-dir", results.string(), "--seed", "3", "--model", "it's mine"};
   job.rows = {0, 2, 5};
@@ -58,9 +58,10 @@ void check_directives_first(const std::string& script) {
 
 std::string table_error(const std::string& slurm_section) {
   try {
-    TableSpec::parse(parse_toml("[table]\ntitle = \"T\"\nsuite = \"fake\"\n" + slurm_section + "[[rows]]\nlabel = \"A\"\n",
-                                "t.toml"),
-                     "demo/t", {});
+    TableSpec::parse(
+        parse_toml("[table]\ntitle = \"T\"\nsuite = \"fake\"\n" + slurm_section + "[[rows]]\nlabel = \"A\"\n",
+                   "t.toml"),
+        "demo/t", {});
   } catch (const ConfigError& e) {
     return e.what();
   }
@@ -79,7 +80,7 @@ TEST_CASE("slurm: the array script runs run-row for exactly its rows, paths with
   const std::string s = slurm_array_script(job);
   CHECK(starts_with(s, "#!/bin/bash\n# written by a test\n"));
   CHECK(has_line(s, "#SBATCH --array=0,2,5"));
-  CHECK(has_line(s, "#SBATCH --job-name=repro-examples-layer_error"));
+  CHECK(has_line(s, "#SBATCH --job-name=repro-examples_layer_error"));
   CHECK(has_line(s, "#SBATCH --output=\"/tmp/my results/slurm/s1/row-%a.out\""));
   CHECK(has_line(s, "#SBATCH --chdir=\"/srv/repro bench\""));
   CHECK(has_line(s, "#SBATCH --cpus-per-task=4"));
@@ -89,18 +90,21 @@ TEST_CASE("slurm: the array script runs run-row for exactly its rows, paths with
   CHECK(has_line(s, "#SBATCH --account=lab"));
   CHECK(has_line(s, "#SBATCH --qos high"));
   CHECK(has_line(s, "  0|2|5) ;;"));
-  CHECK(has_line(s, "exec '/opt/repro bin/repro' run-row examples/layer_error \"$SLURM_ARRAY_TASK_ID\" "
-                    "--results-dir '/tmp/my results' --seed 3 --model 'it'\\''s mine'"));
+  CHECK(has_line(s,
+                 "exec '/opt/repro bin/repro' run-row examples/layer_error \"$SLURM_ARRAY_TASK_ID\" "
+                 "--results-dir '/tmp/my results' --seed 3 --model 'it'\\''s mine'"));
   CHECK(s.find("--dependency") == std::string::npos);
   check_directives_first(s);
 
   SlurmJob bare = demo_job("/usr/bin/repro", "/r");
   const std::string b = slurm_array_script(bare);
-  for (const char* absent : {"--cpus-per-task", "--mem", "--time", "--partition"}) CHECK(b.find(absent) == std::string::npos);
+  for (const char* absent : {"--cpus-per-task", "--mem", "--time", "--partition"})
+    CHECK(b.find(absent) == std::string::npos);
   CHECK(has_line(b, "#SBATCH --output=/r/slurm/s1/row-%a.out"));
 }
 
-TEST_CASE("slurm: the array script, run by bash, passes each argument whole and refuses other task ids", "[core][slurm]") {
+TEST_CASE("slurm: the array script, run by bash, passes each argument whole and refuses other task ids",
+          "[core][slurm]") {
   TempDir dir;
   const fs::path bin = dir.path() / "a folder" / "fake repro";
   fs::create_directories(bin.parent_path());
@@ -133,15 +137,16 @@ TEST_CASE("slurm: the report job waits for the array (afterany) and runs repro r
   job.extra = {"--account=lab"};
   const std::string s = slurm_report_script(job, "4711");
   CHECK(has_line(s, "#SBATCH --dependency=afterany:4711"));
-  CHECK(has_line(s, "#SBATCH --job-name=repro-examples-layer_error-report"));
+  CHECK(has_line(s, "#SBATCH --job-name=repro-examples_layer_error-report"));
   CHECK(has_line(s, "#SBATCH --output=\"/tmp/my results/slurm/s1/report.out\""));
   CHECK(has_line(s, "#SBATCH --cpus-per-task=1"));
   CHECK(has_line(s, "#SBATCH --partition=long"));
   CHECK(has_line(s, "#SBATCH --account=lab"));
   CHECK(s.find("--mem") == std::string::npos);
   CHECK(s.find("--array") == std::string::npos);
-  CHECK(has_line(s, "exec '/opt/repro bin/repro' report examples/layer_error --results-dir '/tmp/my results' --seed 3 "
-                    "--model 'it'\\''s mine'"));
+  CHECK(has_line(s,
+                 "exec '/opt/repro bin/repro' report examples/layer_error --results-dir '/tmp/my results' --seed 3 "
+                 "--model 'it'\\''s mine'"));
   check_directives_first(s);
 }
 
@@ -169,8 +174,8 @@ TEST_CASE("slurm: the [slurm] section of a table config", "[core][slurm][table]"
   CHECK(t.slurm.time == "1-12:00:00");
   CHECK(t.slurm.partition == "cpu");
   CHECK(table_error("") == "(no error)");
-  auto none = TableSpec::parse(parse_toml("[table]\ntitle = \"T\"\nsuite = \"fake\"\n[[rows]]\nlabel = \"A\"\n", "t.toml"),
-                               "demo/t", {});
+  auto none = TableSpec::parse(
+      parse_toml("[table]\ntitle = \"T\"\nsuite = \"fake\"\n[[rows]]\nlabel = \"A\"\n", "t.toml"), "demo/t", {});
   CHECK(none.slurm == SlurmResources{});
 
   auto err = table_error("[slurm]\ncpu = 4\n");
@@ -188,8 +193,10 @@ TEST_CASE("slurm: the [slurm] section of a table config", "[core][slurm][table]"
 }
 
 TEST_CASE("slurm: time and memory values as sbatch takes them", "[core][slurm]") {
-  for (const char* ok : {"90", "30:00", "1:30:00", "2-0", "2-12:30", "2-12:30:00", "0", "UNLIMITED"}) CHECK(slurm_time_problem(ok).empty());
-  for (const char* bad : {"", "1h", "1:30:00:00", "-1", "2-", "1.5", "unlimited"}) CHECK_FALSE(slurm_time_problem(bad).empty());
+  for (const char* ok : {"90", "30:00", "1:30:00", "2-0", "2-12:30", "2-12:30:00", "0", "UNLIMITED"})
+    CHECK(slurm_time_problem(ok).empty());
+  for (const char* bad : {"", "1h", "1:30:00:00", "-1", "2-", "1.5", "unlimited"})
+    CHECK_FALSE(slurm_time_problem(bad).empty());
   for (const char* ok : {"500", "16G", "4000M", "1T", "512k"}) CHECK(slurm_mem_problem(ok).empty());
   for (const char* bad : {"", "16GB", "1.5G", "G", "0G", "-1"}) CHECK_FALSE(slurm_mem_problem(bad).empty());
 }
@@ -227,7 +234,8 @@ TEST_CASE("slurm: --slurm-extra becomes one #SBATCH line per option; reserved op
   CHECK(parse_sbatch_extra("  --account=lab   --qos high -N 1 ") ==
         std::vector<std::string>{"--account=lab", "--qos high", "-N 1"});
   CHECK_THROWS_AS(parse_sbatch_extra("account=lab"), ConfigError);
-  for (const char* reserved : {"--array=1-3", "-a 1", "--output=x", "-ox", "--dependency=afterok:1", "--chdir /", "-J x"})
+  for (const char* reserved :
+       {"--array=1-3", "-a 1", "--output=x", "-ox", "--dependency=afterok:1", "--chdir /", "-J x"})
     CHECK_THROWS_AS(parse_sbatch_extra(reserved), ConfigError);
   CHECK_NOTHROW(parse_sbatch_extra("--exclusive --gres=gpu:1"));
 }
@@ -266,7 +274,8 @@ TEST_CASE("slurm: submissions are recorded and read back oldest first; damaged o
   CHECK(read_slurm_submissions(dir.path() / "absent").empty());
 }
 
-TEST_CASE("subprocess: exit codes, signals, stdout and stderr captured, arguments never re-split", "[core][subprocess]") {
+TEST_CASE("subprocess: exit codes, signals, stdout and stderr captured, arguments never re-split",
+          "[core][subprocess]") {
   auto ok = run_subprocess({"printf", "%s|", "a b", "$HOME", "c;d"});
   CHECK(ok.exit_code == 0);
   CHECK(ok.ok());
