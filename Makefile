@@ -9,6 +9,8 @@
 #   make report TABLE=<paper>/<table>   re-render a table's report from its records
 #   make bench [BENCH=solvers]          run the benchmarks (Google Benchmark options in ARGS)
 #   make soak [KILLS=200]               the kill test with many kills (make test runs 15)
+#   make test-slurm                     reproduce a table through a real single-node SLURM started for the
+#                                       test (root; needs scripts/setup-deps.sh --slurm); not in make test
 #   make check-fresh                    make setup, test and reproduce in a bare Debian 12 root (slow; root)
 #   make fuzz [FUZZ_RUNS=1000000] [FUZZ_TARGETS="idx cifar"]
 #                                       build the libFuzzer targets with clang in build-fuzz and run each
@@ -26,7 +28,7 @@ FUZZ_RUNS ?= 1000000
 FUZZ_TIME ?= 0
 REPRO = $(BUILD)/apps/repro/repro
 
-.PHONY: all setup soak check-fresh corpus images golden configure build test reproduce report bench fuzz format clean
+.PHONY: all setup soak test-slurm check-fresh corpus images golden configure build test reproduce report bench fuzz format clean
 
 all: build
 
@@ -62,6 +64,9 @@ reproduce: build
 KILLS ?= 200
 soak: build
 	tests/apps/reliability_test.sh $(REPRO) $(KILLS) $$(date +%s)
+
+test-slurm: build
+	tests/apps/slurm_test.sh $(REPRO)
 
 report: build
 	$(REPRO) report $(TABLE) $(ARGS)

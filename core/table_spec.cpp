@@ -165,7 +165,7 @@ TableSpec TableSpec::parse(const Value& root, const std::string& id, const LoadO
   t.scale = options.scale;
   const std::string file = root.loc().file ? *root.loc().file : id;
   ConfigView top(root, "");
-  top.check_keys({"table", "suite", "scale", "rows", "claims", "plots"});
+  top.check_keys({"table", "suite", "scale", "rows", "claims", "plots", "slurm"});
   ConfigView tab = top.get_table("table");
   tab.check_keys({"title", "suite", "paper_model", "description", "metrics", "paper_source"});
   t.title = tab.get_string("title");
@@ -173,6 +173,7 @@ TableSpec TableSpec::parse(const Value& root, const std::string& id, const LoadO
   t.paper_model = tab.get_string("paper_model", "");
   t.description = tab.get_string("description", "");
   t.paper_source = tab.get_string("paper_source", "");
+  if (auto slurm = top.find_table("slurm")) t.slurm = parse_slurm_resources(*slurm);
 
   const SuiteInfo* sinfo = SuiteRegistry::instance().find(t.suite);
   if (!sinfo)

@@ -10,6 +10,7 @@
 //   [[claims]] the paper's claims, checked in the report (see ClaimSpec)
 //   [[plots]]  Pareto plots: x, y, x_better, y_better, log_x, log_y, title, reference, series,
 //              join, point_labels (see PlotSpec)
+//   [slurm]   what one row's SLURM array task asks for: cpus, mem, time, partition (core/slurm.h)
 //
 // A list given where a parameter takes one value is a sweep: the row expands to one row per
 // value (several lists: their Cartesian product). The expanded row's label gets the values:
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "core/params.h"
+#include "core/slurm.h"
 #include "core/suite.h"
 
 namespace repro {
@@ -109,6 +111,7 @@ struct TableSpec {
   std::vector<RowSpec> rows;
   std::vector<ClaimSpec> claims;
   std::vector<PlotSpec> plots;
+  SlurmResources slurm;  // [slurm]: each row's request under --launcher slurm
   std::filesystem::path source;
 
   // Parses and validates the file; needs the suite and methods to be registered. `id` defaults to

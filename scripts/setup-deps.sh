@@ -9,6 +9,9 @@
 #                                            present when their commands are, whatever provides them)
 #   scripts/setup-deps.sh --fuzz             also install clang and its runtimes, for the libFuzzer
 #                                            targets (make fuzz); not part of the default install
+#   scripts/setup-deps.sh --slurm            also install slurm-wlm and munge, for the single-node SLURM
+#                                            integration test (make test-slurm); not part of the default
+#                                            install. --fuzz and --slurm combine.
 set -euo pipefail
 
 # Build and test.
@@ -44,6 +47,9 @@ TOOL_PKGS=(
 )
 # The libFuzzer targets of fuzz/ (make fuzz): clang with libFuzzer, ASan and UBSan runtimes.
 FUZZ_PKGS=(clang libclang-rt-dev)
+# The SLURM launcher's integration test (tests/apps/slurm_test.sh): slurmctld, slurmd, sbatch,
+# squeue and sacct, and munge for their authentication.
+SLURM_PKGS=(slurm-wlm munge)
 # Header-only / library packages worth carrying to a machine without apt.
 CARRY_PKGS=(libtomlplusplus-dev nlohmann-json3-dev libfmt-dev libfmt9 libspdlog-dev libspdlog1.10
             libboost-program-options-dev libboost-program-options1.74-dev libboost-program-options1.74.0
@@ -81,8 +87,6 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 case "${1:-}" in
-  --fuzz)
-    BUILD_PKGS+=("${FUZZ_PKGS[@]}") ;;
   --list)
     printf '%s\n' "${BUILD_PKGS[@]}" "${DATA_PKGS[@]}"; tool_packages; exit 0 ;;
   --download-only)
@@ -94,9 +98,15 @@ case "${1:-}" in
     for f in "$dir"/debs/*.deb; do dpkg -x "$f" "$dir/root"; done
     echo "setup-deps: unpacked ${#CARRY_PKGS[@]} packages into $dir/root (cmake -DCMAKE_PREFIX_PATH=$dir/root/usr)"
     exit 0 ;;
-  "") ;;
-  *) die "unknown argument '$1' (use --download-only DIR, --list or --fuzz)" ;;
 esac
+# Optional extras, any combination.
+for arg in "$@"; do
+  case "$arg" in
+    --fuzz) BUILD_PKGS+=("${FUZZ_PKGS[@]}") ;;
+    --slurm) BUILD_PKGS+=("${SLURM_PKGS[@]}") ;;
+    *) die "unknown argument '$arg' (use --download-only DIR, --list, --fuzz or --slurm)" ;;
+  esac
+done
 
 command -v dpkg-query >/dev/null || die "this script needs a Debian-based system (dpkg-query not found)"
 start=$(date +%s.%N)

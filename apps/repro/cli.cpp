@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "core/disk_cache.h"
 #include "core/error.h"
 #include "core/process.h"
 #include "core/strings.h"
@@ -94,6 +95,29 @@ LoadOptions make_load_options(const CommonOptions& o) {
   l.scale = o.scale;
   if (!o.model.empty()) l.model = o.model;
   return l;
+}
+
+std::vector<std::string> forwarded_options(const CommonOptions& o, int threads) {
+  auto absolute = [](const std::string& p) { return fs::absolute(p).lexically_normal().string(); };
+  std::vector<std::string> out = {"--device", o.device, "--dtype", o.dtype, "--seed", std::to_string(o.seed),
+                                  "--scale", o.scale};
+  if (!o.model.empty()) out.insert(out.end(), {"--model", starts_with(o.model, "zoo:") ? o.model : absolute(o.model)});
+  if (!o.data_dir.empty()) out.insert(out.end(), {"--data-dir", absolute(o.data_dir)});
+  out.insert(out.end(), {"--results-dir", absolute(results_root(o).string())});
+  if (!o.cache_dir.empty()) out.insert(out.end(), {"--cache-dir", absolute(o.cache_dir)});
+  if (o.threads > 0) threads = o.threads;
+  if (threads > 0) out.insert(out.end(), {"--threads", std::to_string(threads)});
+  out.insert(out.end(), {"--log-level", o.log_level, "--no-progress"});
+  return out;
+}
+
+void print_cache_summary(const CommonOptions& o) {
+  const auto cache = make_run_options(o).cache_dir;
+  const auto cached = list_cache(cache);
+  if (cached.empty()) return;
+  const auto cap = default_cache_cap();
+  std::cout << fmt::format("cache: {} in {} files under {} (cap {}; see repro cache)\n", format_bytes(total_bytes(cached)),
+                           cached.size(), cache.string(), cap ? format_bytes(*cap) : "none");
 }
 
 bool parse(int argc, char** argv, po::options_description& desc, po::positional_options_description& pos,

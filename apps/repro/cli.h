@@ -7,6 +7,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "core/driver.h"
 #include "core/paths.h"
 #include "core/run_context.h"
 #include "core/table_spec.h"
@@ -44,6 +45,25 @@ RunOptions make_run_options(const CommonOptions& o);
 void configure_process(const CommonOptions& o);
 LoadOptions make_load_options(const CommonOptions& o);
 std::filesystem::path results_root(const CommonOptions& o);
+// The common options as they would be given again to another `repro` process (a cluster job):
+// every path absolute, --no-progress added (a job's output is a log file). `threads` replaces
+// --threads when --threads was not given (0: leave it out).
+std::vector<std::string> forwarded_options(const CommonOptions& o, int threads = 0);
+// The "cache: ..." line of reproduce and status (nothing when the cache is empty).
+void print_cache_summary(const CommonOptions& o);
+
+// --launcher slurm (cmd_slurm.cpp): the sbatch options of `repro reproduce`.
+struct SlurmFlags {
+  std::string partition, time, mem, extra;
+  int64_t cpus = 0;  // 0: not given
+};
+void add_slurm_options(po::options_description& desc, SlurmFlags& f);
+// Submits the planned rows that are missing or failed as a job array, then a report job after it
+// (core/slurm.h). `table_arg` is what the jobs pass to run-row and report; `force` is passed on.
+// `dry_run`: prints the array script and submits nothing. Returns the exit code.
+int launch_slurm(const TableSpec& table, const std::string& table_arg, const std::vector<PlannedRow>& plan,
+                 const ResultStore& store, const CommonOptions& common, const SlurmFlags& flags, bool force,
+                 bool dry_run);
 
 // Parses argv for one subcommand. Returns false when --help was printed.
 bool parse(int argc, char** argv, po::options_description& desc, po::positional_options_description& pos,
@@ -60,6 +80,7 @@ int cmd_bench(int argc, char** argv);
 int cmd_cache(int argc, char** argv);
 int cmd_verify(int argc, char** argv);
 int cmd_make_checkpoint(int argc, char** argv);
+int cmd_status(int argc, char** argv);
 
 }  // namespace repro::cli
 

@@ -6,13 +6,14 @@
 #include <fmt/format.h>
 
 #include "apps/repro/cli.h"
-#include "core/disk_cache.h"
 #include "core/driver.h"
 #include "core/error.h"
 #include "core/strings.h"
 #include "report/report.h"
 
 namespace repro::cli {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -58,6 +59,8 @@ int cmd_reproduce(int argc, char** argv) {
   DriverOptions drv;
   std::string table_name;
   bool dry_run = false, no_report = false, no_plots = false;
+  std::string launcher = "local";
+  SlurmFlags slurm;
   po::options_description desc("repro reproduce options");
   desc.add_options()
       ("table", po::value(&table_name)->required(), "<paper>/<table> (paper_configs/<paper>/<table>.toml) or a .toml path")
@@ -65,12 +68,19 @@ int cmd_reproduce(int argc, char** argv) {
       ("force", po::bool_switch(&drv.force), "recompute rows that already have a record")
       ("dry-run", po::bool_switch(&dry_run), "print the plan (rows, cached or missing) and exit")
       ("no-report", po::bool_switch(&no_report), "run rows without writing the report")
-      ("no-plots", po::bool_switch(&no_plots), "write tables but no plots");
+      ("no-plots", po::bool_switch(&no_plots), "write tables but no plots")
+      ("launcher", po::value(&launcher)->default_value("local"),
+       "local (run the rows here) or slurm (submit a job array, one task per missing row; see --slurm-*)");
   add_common_options(desc, common);
+  add_slurm_options(desc, slurm);
   po::positional_options_description pos;
   pos.add("table", 1);
   po::variables_map vm;
   if (!parse(argc, argv, desc, pos, vm, "repro reproduce <paper>/<table> [options]")) return 0;
+  if (launcher != "local" && launcher != "slurm")
+    throw UsageError(fmt::format("--launcher must be local or slurm, not '{}'", launcher));
+  for (const char* flag : {"slurm-partition", "slurm-time", "slurm-mem", "slurm-cpus", "slurm-extra"})
+    if (launcher != "slurm" && vm.count(flag)) throw UsageError(fmt::format("--{} needs --launcher slurm", flag));
   configure_process(common);
 
   std::string id;
@@ -86,6 +96,13 @@ int cmd_reproduce(int argc, char** argv) {
     throw UsageError(fmt::format("--rows '{}' matches no row of {} (* and ? are wildcards, brackets are literal); rows: {}",
                                  drv.rows_glob, table.id, labels));
   }
+  if (launcher == "slurm") {
+    // The jobs find the table as this process did: by id under the project root, or by absolute path.
+    const std::string table_arg = ends_with(table_name, ".toml") ? fs::absolute(path).lexically_normal().string() : id;
+    auto plan = driver.plan(drv);
+    if (dry_run) print_plan(table, plan, driver);
+    return launch_slurm(table, table_arg, plan, store, common, slurm, drv.force, dry_run);
+  }
   if (dry_run) {
     print_plan(table, driver.plan(drv), driver);
     return 0;
@@ -94,13 +111,7 @@ int cmd_reproduce(int argc, char** argv) {
   if (!no_report) report_table(table, store, common, !no_plots);
   std::cout << fmt::format("{}: {} rows: {} cached, {} ran, {} failed{}\n", table.id, s.planned, s.cached, s.ran, s.failed,
                            s.elsewhere ? fmt::format(", {} computed by other processes", s.elsewhere) : "");
-  const auto cache = make_run_options(common).cache_dir;
-  const auto cached = list_cache(cache);
-  if (!cached.empty()) {
-    const auto cap = default_cache_cap();
-    std::cout << fmt::format("cache: {} in {} files under {} (cap {}; see repro cache)\n", format_bytes(total_bytes(cached)),
-                             cached.size(), cache.string(), cap ? format_bytes(*cap) : "none");
-  }
+  print_cache_summary(common);
   // 3: the table was produced but some rows failed (their error records are in the report).
   return s.failed ? 3 : 0;
 }

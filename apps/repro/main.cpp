@@ -32,6 +32,7 @@ const std::map<std::string, Entry>& commands() {
       {"list", {repro::cli::cmd_list, "list methods, suites or tables"}},
       {"bench", {repro::cli::cmd_bench, "run a benchmark program (solvers, model_throughput); Google Benchmark options pass through"}},
       {"cache", {repro::cli::cmd_cache, "list the disk caches (Hessians, tokens, ...) or prune them (--max-size, --older-than)"}},
+      {"status", {repro::cli::cmd_status, "per row of a table: done, failed, running, queued (SLURM) or missing"}},
       {"verify", {repro::cli::cmd_verify, "check a table's records: readable, under their keys, no row computed twice"}},
       {"make-checkpoint", {repro::cli::cmd_make_checkpoint, "write a random-weight checkpoint in a published model's shapes (llama3-8b, ...), sharded as HF does"}},
       {"train-zoo", {repro::cli::cmd_train_zoo, "train a zoo model: micro, tiny (embedded corpus; resumable) or cnn_fmnist (Fashion-MNIST)"}},
