@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 
+#include "core/allocator.h"
 #include "core/error.h"
 #include "models/llama_io.h"
 #include "models/safetensors.h"
@@ -45,6 +46,7 @@ void StreamedModel::load_embeddings() {
 void StreamedModel::release_embeddings() {
   model_->embed_tokens = at::Tensor();
   if (config().tie_word_embeddings) model_->lm_head.weight = at::Tensor();
+  release_free_memory();
 }
 
 void StreamedModel::load_block(int64_t i) {
@@ -56,6 +58,7 @@ void StreamedModel::release_block(int64_t i) {
   DecoderBlock& block = model_->block(i);
   for (NamedParam& p : block.named_parameters()) *p.tensor = at::Tensor();
   for (const auto& name : DecoderBlock::linear_names()) block.linear(name).compressed.reset();
+  release_free_memory();
 }
 
 void StreamedModel::load_head() {
@@ -70,6 +73,7 @@ void StreamedModel::release_head() {
   model_->norm = at::Tensor();
   model_->lm_head.weight = at::Tensor();
   if (config().tie_word_embeddings) model_->embed_tokens = at::Tensor();
+  release_free_memory();
 }
 
 int64_t StreamedModel::embeddings_bytes() const {

@@ -36,7 +36,10 @@ class StreamedModel {
   void load_block(int64_t i);
   void load_head();
   // Release drops the piece's tensors (a compressed block's compressed forms too); the slots are
-  // undefined afterwards, as before loading.
+  // undefined afterwards, as before loading. The heap's free pages then go back to the OS
+  // (release_free_memory): ReproBench keeps freed memory in the process for speed
+  // (core/allocator.h), which would otherwise stack the embeddings', the blocks' and the head's
+  // peaks instead of taking their maximum.
   void release_embeddings();
   void release_block(int64_t i);
   void release_head();
