@@ -33,6 +33,8 @@ const std::map<std::string, Entry>& commands() {
       {"bench", {repro::cli::cmd_bench, "run a benchmark program (solvers, model_throughput); Google Benchmark options pass through"}},
       {"cache", {repro::cli::cmd_cache, "list the disk caches (Hessians, tokens, ...) or prune them (--max-size, --older-than)"}},
       {"verify", {repro::cli::cmd_verify, "check a table's records: readable, under their keys, no row computed twice"}},
+      {"compress", {repro::cli::cmd_compress, "compress a model with a pipeline spec and write it (hf, compressed-tensors or compact) with its recipe.toml"}},
+      {"eval", {repro::cli::cmd_eval, "test perplexity of a model folder (hf, or compact as repro compress writes)"}},
       {"train-zoo", {repro::cli::cmd_train_zoo, "train a zoo model: micro, tiny (embedded corpus; resumable) or cnn_fmnist (Fashion-MNIST)"}},
   };
   return c;

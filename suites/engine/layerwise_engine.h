@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -41,6 +42,11 @@
 
 namespace repro {
 
+struct EngineReport;
+// Called after each block is compressed (and refined): its index and the report so far, whose last
+// DecoderBlock::linear_names().size() layers are that block's (progress lines of `repro compress`).
+using BlockDone = std::function<void(int64_t block, const EngineReport& so_far)>;
+
 struct EngineOptions {
   std::string order = "parallel";  // "parallel" | "sequential"
   int64_t batch_size = 8;          // calibration sequences per block forward
@@ -54,6 +60,7 @@ struct EngineOptions {
                                              // (part of every cache key, block 0's too)
   int64_t input_samples = 4096;              // input rows (tokens) per layer for needs_inputs()
   bool keep_hessians = false;                // return every layer's H in the report (tests, analysis)
+  BlockDone on_block;                        // optional
 };
 
 struct LayerOutcome {
@@ -88,6 +95,7 @@ EngineReport compress_model(CausalLM& model, const at::Tensor& calibration, Laye
                             const EngineOptions& options, RunContext& ctx, BlockRefiner* refiner = nullptr);
 
 // Data-free compression (no Hessian, no refiner): every linear compressed from W alone.
-EngineReport compress_model_data_free(CausalLM& model, LayerCompressor& compressor, RunContext& ctx);
+EngineReport compress_model_data_free(CausalLM& model, LayerCompressor& compressor, RunContext& ctx,
+                                      const BlockDone& on_block = {});
 
 }  // namespace repro
