@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 
+#include "core/config.h"
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/paths.h"
