@@ -2,8 +2,7 @@
 # `repro compress` and `repro eval` end to end on zoo:micro (a few seconds per command): GPTQ 4-bit
 # g128 and SparseGPT 2:4 written as compact (c), hf (a) and compressed-tensors (b); `repro eval` of
 # (c) gives the in-memory compressed model's perplexity (printed by `compress --eval`; the same
-# compressed forms, so to the last digit), of (a) the
-# same within fp32 rounding; every folder has its recipe.toml; bad input exits 2 with one line,
+# compressed forms, so to the last digit), of (a) the same within fp32 rounding; every folder has its recipe.toml; bad input exits 2 with one line,
 # before any block is compressed. The structure of (b) is checked byte by byte in
 # tests/suites/model_export_test.cpp.
 #   tests/apps/export_test.sh <path to repro>

@@ -97,7 +97,7 @@ TEST_CASE("export: GPTQ 4-bit g128 and SparseGPT 2:4 on zoo:micro round-trip thr
       auto mc = load_exported_model(compact.path(), at::kFloat, &format);
       CHECK(format == "compact");
       const double ppl_c = ppl_of(*mc, lm, ctx);
-      CHECK(std::abs(ppl_c - ppl) <= 1e-4 * ppl);
+      CHECK(std::abs(ppl_c - ppl) <= 1e-9 * ppl);  // the same forward: equal to the last digit
 
       // (a) hf: the dense reconstruction, bit for bit in fp32; perplexity within fp32 rounding of
       // computing through dense matmuls instead of the compressed forms.
