@@ -150,8 +150,7 @@ int cmd_compress(int argc, char** argv) {
     throw ConfigError(fmt::format("--out {}: exists and is not a folder", out));
   if (fs::is_directory(out_dir, ec) && !fs::is_empty(out_dir, ec) && !force)
     throw ConfigError(fmt::format("--out {}: the folder is not empty (--force writes into it)", out));
-  const std::optional<c10::ScalarType> chosen_dtype =
-      save_dtype.empty() ? std::nullopt : std::optional<c10::ScalarType>(dtype_from_name(save_dtype));
+  if (!save_dtype.empty()) dtype_from_name(save_dtype);  // ModelError naming the dtypes, before any work
 
   RunContext ctx(run_options(flags));
   LoadedLM lm = load_lm(model, ctx);
@@ -194,7 +193,7 @@ int cmd_compress(int argc, char** argv) {
     m.to(at::kCPU, ctx.dtype());
   }
 
-  const c10::ScalarType dtype = chosen_dtype ? *chosen_dtype : default_export_dtype(format, m);
+  const c10::ScalarType dtype = save_dtype.empty() ? default_export_dtype(format, m) : dtype_from_name(save_dtype);
   recipe.dtype = dtype_name(dtype);
   const uint64_t source_bytes = folder_bytes(lm.dir());
   write_exported_model(m, format, out_dir, dtype, lm.dir());

@@ -8,6 +8,7 @@
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "core/environment.h"
 #include "core/error.h"
@@ -121,6 +122,10 @@ void check_compressor_exportable(ExportFormat format, LayerCompressor& compresso
     } catch (const NotSupported& e) {
       throw refuse(e.what());
     }
+    if (c.quant().bits != 4 && c.quant().bits != 8)
+      ctx.log().warn("--format compressed-tensors: {}-bit codes are valid in the format, but vLLM's kernels serve 4 and "
+                     "8 bits",
+                     c.quant().bits);
   }
 }
 

@@ -48,7 +48,8 @@ void check_forward_exportable(ExportFormat format, const CausalLM& model);
 // (block 0's first linear, at most 64 of its rows, on a random well-conditioned Hessian and random
 // inputs) and throws ConfigError when its output has no compressed-tensors form (low-rank
 // factors, sparse + quantized, plain weights, a quantization grid the format cannot express).
-// `pipeline` names the method in the message. No-op for the other formats.
+// `pipeline` names the method in the message; codes of other than 4 or 8 bits get a warning (vLLM
+// serves those). No-op for the other formats.
 void check_compressor_exportable(ExportFormat format, LayerCompressor& compressor, CausalLM& model,
                                  const std::string& pipeline, RunContext& ctx);
 
