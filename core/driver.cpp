@@ -32,6 +32,14 @@ std::string row_key(const RowSpec& row, const nlohmann::json& fingerprint, uint6
 TableDriver::TableDriver(const TableSpec& table, ResultStore& store, RunContext& ctx)
     : table_(table), store_(store), ctx_(ctx), suite_(SuiteRegistry::instance().create(table.suite)) {}
 
+nlohmann::json TableDriver::estimate(const RowSpec& row) {
+  try {
+    return suite_->estimate(row, ctx_);
+  } catch (const Error& e) {
+    return {{"summary", std::string("no estimate: ") + e.what()}};
+  }
+}
+
 bool TableDriver::selected(const RowSpec& row, const DriverOptions& options) const {
   return options.rows_glob.empty() || glob_match(options.rows_glob, row.display);
 }

@@ -58,6 +58,10 @@ class TableDriver {
   // nullopt when another live process is computing the row (`holder` says who).
   std::optional<Record> run_row(const RowSpec& row, std::string* holder = nullptr);
 
+  // The suite's estimate of what the row needs (Suite::estimate); null when it has none, and
+  // {"summary": "no estimate: <why>"} when making it failed (a missing model, say).
+  nlohmann::json estimate(const RowSpec& row);
+
  private:
   Record execute(const RowSpec& row, const std::string& key, const nlohmann::json& fingerprint, bool recomputed);
   bool selected(const RowSpec& row, const DriverOptions& options) const;

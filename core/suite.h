@@ -62,6 +62,9 @@ class Suite {
   // Runs one row. Fills metrics, details, time_s (phases), model/data identity. Throws a
   // repro::Error on failure; the driver turns it into an error record.
   virtual Record run_row(const RowSpec& row, RunContext& ctx) = 0;
+  // What the row will need before it runs, for `repro reproduce --dry-run`: {"summary": one line,
+  // "peak_mb", "seconds", ...}; null when the suite has no cost model. Reads configs, not weights.
+  virtual nlohmann::json estimate(const RowSpec& /*row*/, RunContext& /*ctx*/) { return nullptr; }
 };
 
 // Suites are not registered in a method Registry (see core/suite_registry.h).

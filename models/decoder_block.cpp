@@ -122,6 +122,29 @@ DecoderBlock DecoderBlock::clone() const {
 }
 
 at::Tensor DecoderBlock::forward(const at::Tensor& hidden, const at::Tensor& position_ids) const {
+  return forward_impl(hidden, position_ids, nullptr);
+}
+
+at::Tensor DecoderBlock::forward(const at::Tensor& hidden, KvCache& cache) const {
+  REPRO_ASSERT(hidden.dim() == 3, "DecoderBlock::forward expects hidden [B, T, D]");
+  const int64_t B = hidden.size(0), T = hidden.size(1);
+  if (cache.length + T > cache.capacity()) {  // grow: double the capacity (amortized O(1) per token)
+    const int64_t cap = std::max<int64_t>({16, 2 * cache.capacity(), cache.length + T});
+    const auto opts = hidden.options();
+    at::Tensor k = at::empty({B, config_.num_key_value_heads, cap, config_.head_dim}, opts), v = at::empty_like(k);
+    if (cache.length > 0) {
+      k.narrow(2, 0, cache.length).copy_(cache.k.narrow(2, 0, cache.length));
+      v.narrow(2, 0, cache.length).copy_(cache.v.narrow(2, 0, cache.length));
+    }
+    cache.k = k;
+    cache.v = v;
+  }
+  const at::Tensor positions =
+      at::arange(cache.length, cache.length + T, at::TensorOptions().dtype(at::kLong).device(hidden.device()));
+  return forward_impl(hidden, positions, &cache);
+}
+
+at::Tensor DecoderBlock::forward_impl(const at::Tensor& hidden, const at::Tensor& position_ids, KvCache* cache) const {
   REPRO_ASSERT(hidden.dim() == 3, "DecoderBlock::forward expects hidden [B, T, D]");
   const LlamaConfig& c = config_;
   const int64_t B = hidden.size(0), T = hidden.size(1);
@@ -154,7 +177,16 @@ at::Tensor DecoderBlock::forward(const at::Tensor& hidden, const at::Tensor& pos
     k = fake_quant_kv(k, s.k);
     v = fake_quant_kv(v, s.v);
   }
-  at::Tensor attn = causal_attention(q, k, v, c.sliding_window.value_or(0));
+  int64_t offset = 0;
+  if (cache) {  // append this step's keys and values; attend over everything cached
+    offset = cache->length;
+    cache->k.narrow(2, offset, T).copy_(k);
+    cache->v.narrow(2, offset, T).copy_(v);
+    cache->length += T;
+    k = cache->k.narrow(2, 0, cache->length);
+    v = cache->v.narrow(2, 0, cache->length);
+  }
+  at::Tensor attn = causal_attention(q, k, v, c.sliding_window.value_or(0), offset);
   attn = attn.transpose(1, 2).reshape({B, T, Hq * hd});
   if (s.o_heads_hadamard) attn = hadamard_transform_groups(attn, hd, "num_attention_heads");
   at::Tensor h = hidden + o_proj.forward(act_quant(attn));

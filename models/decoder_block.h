@@ -26,6 +26,14 @@ struct NamedParam {
   Linear* linear = nullptr;        // the owning Linear for linear weights/biases, else null
 };
 
+// One block's keys and values of the tokens seen so far, for generation: k, v [B, Hkv, capacity,
+// hd] (after rotary embedding), of which the first `length` positions are filled.
+struct KvCache {
+  at::Tensor k, v;
+  int64_t length = 0;
+  int64_t capacity() const { return k.defined() ? k.size(2) : 0; }
+};
+
 class DecoderBlock {
  public:
   // Structure only: every tensor is undefined until loading or random init fills it (inv_freq
@@ -43,6 +51,11 @@ class DecoderBlock {
   // hidden: [B, T, D]; position_ids: [T] or [B, T] int64 (any device). Returns [B, T, D] in
   // hidden's dtype. Parameters must already be on hidden's device and in its dtype.
   at::Tensor forward(const at::Tensor& hidden, const at::Tensor& position_ids) const;
+  // The same with this block's KV cache (generation): hidden [B, T, D] holds the tokens at
+  // positions cache.length .. cache.length + T - 1; their keys and values are appended to the
+  // cache and every query reads all cached keys before it. Equal to forward() over the whole
+  // sequence, token by token (tests check it).
+  at::Tensor forward(const at::Tensor& hidden, KvCache& cache) const;
 
   // The seven canonical linear names, in execution order: q_proj k_proj v_proj o_proj gate_proj
   // up_proj down_proj.
@@ -74,6 +87,9 @@ class DecoderBlock {
   const LlamaConfig& config() const { return config_; }
 
  private:
+  // position_ids: [T] or [B, T]; cache (optional) must already have room for T more positions.
+  at::Tensor forward_impl(const at::Tensor& hidden, const at::Tensor& position_ids, KvCache* cache) const;
+
   LlamaConfig config_;
   int64_t layer_index_ = 0;
 };

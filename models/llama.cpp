@@ -74,6 +74,14 @@ at::Tensor CausalLM::forward(const at::Tensor& tokens) const {
   return head(h);
 }
 
+at::Tensor CausalLM::forward(const at::Tensor& tokens, std::vector<KvCache>& caches) const {
+  if (caches.empty()) caches.resize(blocks_.size());
+  REPRO_ASSERT(caches.size() == blocks_.size(), fmt::format("{} KV caches for {} blocks", caches.size(), blocks_.size()));
+  at::Tensor h = embed(tokens);
+  for (size_t i = 0; i < blocks_.size(); ++i) h = blocks_[i].forward(h, caches[i]);
+  return head(h);
+}
+
 int64_t CausalLM::num_parameters() const {
   int64_t total = 0;
   for (const NamedParam& p : const_cast<CausalLM*>(this)->named_parameters()) {

@@ -49,6 +49,10 @@ class CausalLM {
   // tokens: [B, T] int64 -> logits [B, T, V] fp32, positions 0 .. T-1. Everything must already be
   // on tokens' device.
   at::Tensor forward(const at::Tensor& tokens) const;
+  // Generation with a KV cache per block (`caches` holds num_layers() entries, empty at first):
+  // tokens [B, T] int64 at positions caches[0].length .. + T - 1 -> logits [B, T, V] fp32. A prompt
+  // is one call (prefill), then one call per generated token (decode).
+  at::Tensor forward(const at::Tensor& tokens, std::vector<KvCache>& caches) const;
 
   // Parameter count implied by the config (tied embeddings counted once).
   int64_t num_parameters() const;

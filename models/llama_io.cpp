@@ -48,14 +48,9 @@ std::string dtype_name(c10::ScalarType dtype) {
   }
 }
 
-std::unique_ptr<CausalLM> load_causal_lm(const fs::path& dir, c10::ScalarType dtype, c10::Device device) {
-  dtype_name(dtype);  // validates
-  refuse_pickle(dir);
-  const LlamaConfig config = LlamaConfig::load(dir / "config.json");
-  const CheckpointReader reader(dir);
-  auto model = std::make_unique<CausalLM>(config);
-  std::vector<NamedParam> params = model->named_parameters();
-
+void check_checkpoint(const fs::path& dir, const CheckpointReader& reader, CausalLM& model) {
+  const LlamaConfig& config = model.config();
+  std::vector<NamedParam> params = model.named_parameters();
   std::set<std::string> expected;
   std::vector<std::string> missing, unknown;
   for (const NamedParam& p : params) {
@@ -75,18 +70,25 @@ std::unique_ptr<CausalLM> load_causal_lm(const fs::path& dir, c10::ScalarType dt
     if (!unknown.empty()) msg += fmt::format(" {} unknown tensor(s): {}", unknown.size(), name_list(unknown));
     throw ModelError(msg);
   }
-
-  for (NamedParam& p : params) {
+  for (const NamedParam& p : params) {
     const safetensors::TensorInfo& info = reader.info(p.name);
     if (info.shape != p.shape)
       throw ModelError(fmt::format("{}: tensor '{}' in {} has shape {}, but config.json implies {}", dir.string(), p.name,
                                    reader.file_of(p.name), shape_str(info.shape), shape_str(p.shape)));
-    const at::ScalarType stored = to_scalar_type(info.dtype);
-    if (!c10::isFloatingType(stored))
+    if (!c10::isFloatingType(to_scalar_type(info.dtype)))
       throw ModelError(fmt::format("{}: tensor '{}' in {} has dtype {}, expected a floating type", dir.string(), p.name,
                                    reader.file_of(p.name), safetensors::dtype_name(info.dtype)));
-    *p.tensor = reader.get(p.name).to(device, dtype);
   }
+}
+
+std::unique_ptr<CausalLM> load_causal_lm(const fs::path& dir, c10::ScalarType dtype, c10::Device device) {
+  dtype_name(dtype);  // validates
+  refuse_pickle(dir);
+  const LlamaConfig config = LlamaConfig::load(dir / "config.json");
+  const CheckpointReader reader(dir);
+  auto model = std::make_unique<CausalLM>(config);
+  check_checkpoint(dir, reader, *model);
+  for (NamedParam& p : model->named_parameters()) *p.tensor = reader.get(p.name).to(device, dtype);
   model->tie_weights();
   return model;
 }

@@ -23,6 +23,12 @@ namespace repro {
 std::unique_ptr<CausalLM> load_causal_lm(const std::filesystem::path& dir, c10::ScalarType dtype = at::kFloat,
                                          c10::Device device = at::kCPU);
 
+class CheckpointReader;
+// The checks load_causal_lm makes before reading a weight: every parameter slot of `model` (a
+// skeleton built from the folder's config.json) present in `reader` with its shape and a floating
+// dtype, and no unknown tensor. ModelError as load_causal_lm describes.
+void check_checkpoint(const std::filesystem::path& dir, const CheckpointReader& reader, CausalLM& model);
+
 // Writes config.json (torch_dtype set to `dtype`) and model.safetensors (metadata format=pt, as
 // transformers expects) into `dir`, creating it. Compressed linears are written as their dense
 // reconstruction. Both files are written atomically.

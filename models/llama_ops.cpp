@@ -73,11 +73,12 @@ at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tens
   return x * c + rotate_half(x) * s;
 }
 
-at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t sliding_window) {
+at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t sliding_window,
+                            int64_t q_offset) {
   REPRO_ASSERT(q.dim() == 4 && k.dim() == 4 && v.dim() == 4, "attention expects [B, H, T, hd] tensors");
   const int64_t B = q.size(0), Hq = q.size(1), T = q.size(2), hd = q.size(3);
-  const int64_t Hkv = k.size(1);
-  REPRO_ASSERT(Hkv > 0 && Hq % Hkv == 0 && k.size(2) == T && v.sizes() == k.sizes() && k.size(3) == hd,
+  const int64_t Hkv = k.size(1), P = q_offset;
+  REPRO_ASSERT(Hkv > 0 && Hq % Hkv == 0 && k.size(2) == P + T && v.sizes() == k.sizes() && k.size(3) == hd,
                fmt::format("attention shapes q [{}], k [{}], v [{}]", fmt::join(q.sizes(), ", "),
                            fmt::join(k.sizes(), ", "), fmt::join(v.sizes(), ", ")));
   const int64_t rep = Hq / Hkv;
@@ -90,14 +91,15 @@ at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::
   for (int64_t t0 = 0; t0 < T; t0 += kQueryBlock) {
     const int64_t t1 = std::min(T, t0 + kQueryBlock), C = t1 - t0;
     at::Tensor qb = qg.narrow(3, t0, C).reshape({B, Hkv, rep * C, hd});
-    at::Tensor kb = k.narrow(2, 0, t1), vb = v.narrow(2, 0, t1);  // later keys are all masked
-    at::Tensor scores = at::matmul(qb, kb.transpose(-1, -2)).to(at::kFloat) * scale;  // [B, Hkv, rep*C, t1]
-    at::Tensor tpos = at::arange(t0, t1, index_opts).unsqueeze(1);
-    at::Tensor spos = at::arange(0, t1, index_opts).unsqueeze(0);
-    at::Tensor masked = at::gt(spos, tpos);  // [C, t1]
+    const int64_t S = P + t1;  // keys up to the block's last query; later keys are all masked
+    at::Tensor kb = k.narrow(2, 0, S), vb = v.narrow(2, 0, S);
+    at::Tensor scores = at::matmul(qb, kb.transpose(-1, -2)).to(at::kFloat) * scale;  // [B, Hkv, rep*C, S]
+    at::Tensor tpos = at::arange(P + t0, P + t1, index_opts).unsqueeze(1);
+    at::Tensor spos = at::arange(0, S, index_opts).unsqueeze(0);
+    at::Tensor masked = at::gt(spos, tpos);  // [C, S]
     if (sliding_window > 0) masked = at::logical_or(masked, at::ge(tpos - spos, sliding_window));
-    scores = scores.view({B, Hkv, rep, C, t1}).masked_fill(masked, -std::numeric_limits<double>::infinity());
-    at::Tensor probs = at::softmax(scores, -1).to(v.scalar_type()).view({B, Hkv, rep * C, t1});
+    scores = scores.view({B, Hkv, rep, C, S}).masked_fill(masked, -std::numeric_limits<double>::infinity());
+    at::Tensor probs = at::softmax(scores, -1).to(v.scalar_type()).view({B, Hkv, rep * C, S});
     outs.push_back(at::matmul(probs, vb).view({B, Hkv, rep, C, hd}));
   }
   at::Tensor out = outs.size() == 1 ? outs[0] : at::cat(outs, 3);

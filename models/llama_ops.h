@@ -36,6 +36,9 @@ at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tens
 // 1/sqrt(hd), masked (key s visible to query t iff s <= t and, with a window w > 0, t - s < w)
 // and soft-maxed in fp32; the probabilities are cast back to v's dtype. Queries are processed in
 // blocks so that memory stays O(block * T). Returns [B, Hq, T, hd].
-at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t sliding_window = 0);
+// With a KV cache the queries are the last T of q_offset + T positions: k, v: [B, Hkv, q_offset + T,
+// hd], and query t sits at position q_offset + t (decoding one token: T = 1, every key visible).
+at::Tensor causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t sliding_window = 0,
+                            int64_t q_offset = 0);
 
 }  // namespace repro

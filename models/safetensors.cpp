@@ -79,7 +79,11 @@ at::Tensor SafetensorsFile::get(const std::string& name) const {
   const safetensors::TensorInfo& t = info(name);
   at::Tensor out = at::empty(t.shape, at::TensorOptions().dtype(to_scalar_type(t.dtype)));
   const size_t bytes = t.end - t.begin;
-  if (bytes > 0) std::memcpy(out.data_ptr(), file_->data() + header_.data_offset + t.begin, bytes);
+  if (bytes > 0) {
+    const size_t at = header_.data_offset + t.begin;
+    std::memcpy(out.data_ptr(), file_->data() + at, bytes);
+    file_->drop_pages(at, at + bytes);  // the copy is what the caller keeps; do not count it twice
+  }
   return out;
 }
 

@@ -3,9 +3,10 @@
 // The format itself (and all validation) lives in safetensors_format.h, free of libtorch.
 //
 // Tensors returned by get() are copies: CPU, contiguous, owning their memory, so they stay valid
-// after the file object dies and may be written to. A 16 GB checkpoint therefore never needs more
-// than its own size plus one tensor: the mapping is paged in on demand and shared with the page
-// cache.
+// after the file object dies and may be written to. The mapping is paged in on demand, and get()
+// drops the pages it copied from the process's resident set (they stay in the page cache), so
+// reading a checkpoint tensor by tensor holds the copies the caller keeps and nothing more: a
+// model larger than memory can be streamed block by block (models/streaming_model.h).
 
 #include <filesystem>
 #include <map>

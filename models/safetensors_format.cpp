@@ -172,6 +172,15 @@ MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
+void MappedFile::drop_pages(size_t begin, size_t end) const {
+  end = std::min(end, size_);
+  if (!data_ || begin >= end) return;
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t first = begin / page * page, last = (end + page - 1) / page * page;
+  // A private read-only mapping: the dropped pages are re-read from the file on the next access.
+  ::madvise(const_cast<uint8_t*>(data_) + first, std::min(last, size_) - first, MADV_DONTNEED);
+}
+
 void write_file(const std::filesystem::path& path, const std::vector<RawTensor>& tensors,
                 const std::map<std::string, std::string>& metadata) {
   std::vector<const RawTensor*> order;

@@ -56,6 +56,10 @@ class MappedFile {
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
   const std::filesystem::path& path() const { return path_; }
+  // Drops the pages of bytes [begin, end) from this process's resident set (madvise DONTNEED on
+  // the whole pages that hold them): the kernel's page cache keeps them, a later read faults them
+  // back in. Lets a reader stream a checkpoint larger than memory tensor by tensor.
+  void drop_pages(size_t begin, size_t end) const;
 
  private:
   std::filesystem::path path_;

@@ -59,6 +59,7 @@ int cmd_train_zoo(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
 int cmd_cache(int argc, char** argv);
 int cmd_verify(int argc, char** argv);
+int cmd_make_checkpoint(int argc, char** argv);
 int cmd_compress(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
 

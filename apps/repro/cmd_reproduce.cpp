@@ -26,7 +26,8 @@ const char* state_name(PlannedRow::State s) {
   return "?";
 }
 
-void print_plan(const TableSpec& table, const std::vector<PlannedRow>& plan) {
+// The plan, with the suite's estimate of memory and time under each row still to run.
+void print_plan(const TableSpec& table, const std::vector<PlannedRow>& plan, TableDriver& driver) {
   std::cout << fmt::format("{} — {} ({} rows, scale {})\n", table.id, table.title, plan.size(), table.scale);
   std::string last_reason;
   for (const auto& p : plan) {
@@ -35,6 +36,10 @@ void print_plan(const TableSpec& table, const std::vector<PlannedRow>& plan) {
     // A reason shared by consecutive rows (typically a missing dataset or model) is printed once.
     if (!p.reason.empty()) std::cout << "        " << (p.reason == last_reason ? "(same reason as above)" : p.reason) << "\n";
     last_reason = p.reason;
+    if (p.state == PlannedRow::State::Missing || p.state == PlannedRow::State::Failed) {
+      const nlohmann::json e = driver.estimate(*p.row);
+      if (e.is_object() && e.contains("summary")) std::cout << "        needs " << e["summary"].get<std::string>() << "\n";
+    }
   }
 }
 
@@ -82,7 +87,7 @@ int cmd_reproduce(int argc, char** argv) {
                                  drv.rows_glob, table.id, labels));
   }
   if (dry_run) {
-    print_plan(table, driver.plan(drv));
+    print_plan(table, driver.plan(drv), driver);
     return 0;
   }
   DriverSummary s = driver.run(drv);

@@ -33,6 +33,7 @@ const std::map<std::string, Entry>& commands() {
       {"bench", {repro::cli::cmd_bench, "run a benchmark program (solvers, model_throughput); Google Benchmark options pass through"}},
       {"cache", {repro::cli::cmd_cache, "list the disk caches (Hessians, tokens, ...) or prune them (--max-size, --older-than)"}},
       {"verify", {repro::cli::cmd_verify, "check a table's records: readable, under their keys, no row computed twice"}},
+      {"make-checkpoint", {repro::cli::cmd_make_checkpoint, "write a random-weight checkpoint in a published model's shapes (llama3-8b, ...), sharded as HF does"}},
       {"compress", {repro::cli::cmd_compress, "compress a model with a pipeline spec and write it (hf, compressed-tensors or compact) with its recipe.toml"}},
       {"eval", {repro::cli::cmd_eval, "test perplexity of a model folder (hf, or compact as repro compress writes)"}},
       {"train-zoo", {repro::cli::cmd_train_zoo, "train a zoo model: micro, tiny (embedded corpus; resumable) or cnn_fmnist (Fashion-MNIST)"}},
@@ -42,7 +43,7 @@ const std::map<std::string, Entry>& commands() {
 
 void usage(std::ostream& out) {
   out << "usage: repro <command> [options]   (repro <command> --help for its options)\n\ncommands:\n";
-  for (const auto& [name, e] : commands()) out << "  " << name << std::string(12 - name.size(), ' ') << e.help << "\n";
+  for (const auto& [name, e] : commands()) out << "  " << name << std::string(name.size() < 16 ? 16 - name.size() : 1, ' ') << e.help << "\n";
 }
 
 }  // namespace

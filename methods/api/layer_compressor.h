@@ -48,6 +48,12 @@ class LayerCompressor : public Method {
   // Methods that need raw input samples (not only H) return true: the engine then fills
   // LayerProblem::X with a seeded subset of the calibration tokens' inputs to the layer.
   virtual bool needs_inputs() const { return false; }
+
+  // The cost model behind `repro reproduce --dry-run` (a planning estimate, not a bound): the
+  // floating-point operations to compress one [out, in] layer, and the bytes of working memory it
+  // allocates beyond W and H. Negative: the method has no model (the estimate says so).
+  virtual double solve_flops(int64_t /*out*/, int64_t /*in*/) const { return -1; }
+  virtual double solve_bytes(int64_t /*out*/, int64_t /*in*/) const { return -1; }
 };
 
 }  // namespace repro

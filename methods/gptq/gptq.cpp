@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/run_context.h"
 #include "methods/api/layer_compressor.h"
+#include "methods/common/solve_cost.h"
 #include "methods/common/hessian.h"
 #include "methods/common/large_buffer.h"
 #include "methods/common/obs_sweep.h"
@@ -81,6 +82,10 @@ class Gptq final : public LayerCompressor {
     block_size_ = params.get_int("block_size");
     damping_ = read_damping(params);
   }
+
+  // The column sweep's cost (methods/common/solve_cost.h).
+  double solve_flops(int64_t out, int64_t in) const override { return column_sweep_flops(out, in); }
+  double solve_bytes(int64_t out, int64_t in) const override { return column_sweep_bytes(out, in); }
 
   CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
     const at::Tensor W = problem.W.to(at::kFloat);

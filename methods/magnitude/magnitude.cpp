@@ -38,6 +38,10 @@ class Magnitude final : public LayerCompressor {
 
   bool needs_hessian() const override { return false; }
 
+  // A few passes over W (a top-k selection over the weights); memory: W's copy and its codes or mask.
+  double solve_flops(int64_t out, int64_t in) const override { return 10.0 * static_cast<double>(out) * static_cast<double>(in); }
+  double solve_bytes(int64_t out, int64_t in) const override { return 9.0 * static_cast<double>(out) * static_cast<double>(in); }
+
   CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
     SerialIntraOp serial(problem.W.is_cpu());  // see intra_op.h
     at::Tensor W = problem.W.to(at::kFloat);

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/run_context.h"
 #include "methods/api/layer_compressor.h"
+#include "methods/common/solve_cost.h"
 #include "methods/common/hessian.h"
 #include "methods/common/large_buffer.h"
 #include "methods/common/mask_solver.h"
@@ -117,6 +118,10 @@ class SparseGpt final : public LayerCompressor {
     damping_ = read_damping(params);
     quant_ = read_quant(params);
   }
+
+  // The column sweep's cost (methods/common/solve_cost.h); the mask choice adds little.
+  double solve_flops(int64_t out, int64_t in) const override { return column_sweep_flops(out, in); }
+  double solve_bytes(int64_t out, int64_t in) const override { return column_sweep_bytes(out, in); }
 
   CompressedLinear compress(const LayerProblem& problem, RunContext& ctx) override {
     const at::Tensor W = problem.W.to(at::kFloat);

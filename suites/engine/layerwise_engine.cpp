@@ -159,19 +159,23 @@ nlohmann::json EngineReport::to_json() const {
 }
 
 EngineReport compress_model_data_free(CausalLM& model, LayerCompressor& compressor, RunContext& ctx,
-                                      const BlockDone& on_block) {
+                                      BlockStream* stream, const BlockDone& on_block) {
   EngineReport report;
-  const c10::ScalarType dtype = model.embed_tokens.scalar_type();
-  const c10::Device home = model.embed_tokens.device();
+  const c10::ScalarType dtype = stream ? stream->dtype() : model.embed_tokens.scalar_type();
+  const c10::Device home = stream ? c10::Device(at::kCPU) : model.embed_tokens.device();
   auto progress = ctx.progress("compress", model.num_layers());
   Stopwatch w;
   for (int64_t i = 0; i < model.num_layers(); ++i) {
+    if (stream) stream->load_block(model, i);
     DecoderBlock& block = model.block(i);
     block.to(ctx.device(), dtype);
     report.max_block_mb = std::max(report.max_block_mb, block_mb(block));
     for (const auto& name : DecoderBlock::linear_names())
       report.layers.push_back(compress_linear(block, name, at::Tensor(), at::Tensor(), 0, compressor, ctx));
-    block.to(home, dtype);
+    if (stream)
+      stream->block_done(model, i);
+    else
+      block.to(home, dtype);
     progress->advance();
     if (on_block) on_block(i, report);
   }
@@ -183,7 +187,7 @@ EngineReport compress_model(CausalLM& model, const at::Tensor& calibration, Laye
                             const EngineOptions& o, RunContext& ctx, BlockRefiner* refiner) {
   const bool need_h = compressor.needs_hessian();
   const bool need_x = compressor.needs_inputs();
-  if (!need_h && !need_x && !refiner) return compress_model_data_free(model, compressor, ctx, o.on_block);
+  if (!need_h && !need_x && !refiner) return compress_model_data_free(model, compressor, ctx, o.stream, o.on_block);
   if (o.order != "parallel" && o.order != "sequential")
     throw ConfigError(fmt::format("engine order '{}' is not parallel or sequential", o.order));
   REPRO_ASSERT(calibration.dim() == 2, "calibration windows must be [n, T]");
@@ -192,8 +196,8 @@ EngineReport compress_model(CausalLM& model, const at::Tensor& calibration, Laye
   // GPTQ before installing their activation quantizers; act_quant's calib_quant opts out.
   QuantSimPause pause_fake_quant(model);
   EngineReport report;
-  const c10::ScalarType dtype = model.embed_tokens.scalar_type();
-  const c10::Device home = model.embed_tokens.device();
+  const c10::ScalarType dtype = o.stream ? o.stream->dtype() : model.embed_tokens.scalar_type();
+  const c10::Device home = o.stream ? c10::Device(at::kCPU) : model.embed_tokens.device();
   const int64_t n = calibration.size(0), T = calibration.size(1);
   const at::Tensor positions = at::arange(T, at::TensorOptions().dtype(at::kLong).device(ctx.device()));
   HessianCache cache(o.hessian_cache == "off" ? std::filesystem::path() : o.cache_dir);
@@ -201,7 +205,7 @@ EngineReport compress_model(CausalLM& model, const at::Tensor& calibration, Laye
   at::Tensor hidden;
   {
     auto t = ctx.timer().scope("calibrate");
-    hidden = model.embed(calibration.to(home)).to(ctx.device());
+    hidden = (o.stream ? o.stream->embed(model, calibration) : model.embed(calibration.to(home))).to(ctx.device());
   }
   report.activations_mb = tensor_mb(hidden);  // one buffer: each block's outputs replace its inputs
   // The dense block's outputs on the current inputs: the refiner's targets (one more buffer).
@@ -212,6 +216,7 @@ EngineReport compress_model(CausalLM& model, const at::Tensor& calibration, Laye
   const auto& groups = DecoderBlock::input_groups();
   auto progress = ctx.progress("compress", model.num_layers());
   for (int64_t i = 0; i < model.num_layers(); ++i) {
+    if (o.stream) o.stream->load_block(model, i);
     DecoderBlock& block = model.block(i);
     block.to(ctx.device(), dtype);
     report.max_block_mb = std::max(report.max_block_mb, block_mb(block));
@@ -311,7 +316,10 @@ EngineReport compress_model(CausalLM& model, const at::Tensor& calibration, Laye
       run_block(block, hidden, positions, o.batch_size, hidden);
       require_finite(hidden, [&] { return fmt::format("model.layers.{}: the calibration activations it outputs", i); });
     }
-    block.to(home, dtype);
+    if (o.stream)
+      o.stream->block_done(model, i);
+    else
+      block.to(home, dtype);
     progress->advance();
     progress->note(fmt::format("block {} done", i));
     if (o.on_block) o.on_block(i, report);

@@ -22,7 +22,10 @@
 // calib_quant is set; online rotations stay on.
 //
 // Only the current block and the activations live on the device; the rest of the model stays on
-// the CPU. Data-free compressors (magnitude, RTN) without a refiner skip calibration entirely.
+// the CPU. With a BlockStream (EngineOptions::stream) the rest of the model is not in memory at
+// all: each block is read from the checkpoint before it is calibrated and handed back to the stream
+// once final, which is how an 8B or 70B model compresses in about one block's memory.
+// Data-free compressors (magnitude, RTN) without a refiner skip calibration entirely.
 
 #include <cstdint>
 #include <filesystem>
@@ -42,6 +45,21 @@
 
 namespace repro {
 
+// Where the engine's pieces come from when the model does not live in memory (a StreamedModel,
+// models/streamed_model.h): the engine asks for each block before it touches it and hands it back
+// once it is compressed, refined and has produced the next block's calibration inputs.
+class BlockStream {
+ public:
+  virtual ~BlockStream() = default;
+  // tokens: [n, T] int64 -> hidden [n, T, D] in the model's dtype, CPU (loads and releases the
+  // embeddings).
+  virtual at::Tensor embed(CausalLM& model, const at::Tensor& tokens) = 0;
+  virtual void load_block(CausalLM& model, int64_t i) = 0;
+  // Block i is final (compressed, refined; still on the engine's device): use it, then release it.
+  virtual void block_done(CausalLM& model, int64_t i) = 0;
+  virtual c10::ScalarType dtype() const = 0;
+};
+
 struct EngineReport;
 // Called after each block is compressed (and refined): its index and the report so far, whose last
 // DecoderBlock::linear_names().size() layers are that block's (progress lines of `repro compress`).
@@ -60,6 +78,7 @@ struct EngineOptions {
                                              // (part of every cache key, block 0's too)
   int64_t input_samples = 4096;              // input rows (tokens) per layer for needs_inputs()
   bool keep_hessians = false;                // return every layer's H in the report (tests, analysis)
+  BlockStream* stream = nullptr;             // streaming: blocks loaded one at a time (null: in memory)
   BlockDone on_block;                        // optional
 };
 
@@ -96,6 +115,6 @@ EngineReport compress_model(CausalLM& model, const at::Tensor& calibration, Laye
 
 // Data-free compression (no Hessian, no refiner): every linear compressed from W alone.
 EngineReport compress_model_data_free(CausalLM& model, LayerCompressor& compressor, RunContext& ctx,
-                                      const BlockDone& on_block = {});
+                                      BlockStream* stream = nullptr, const BlockDone& on_block = {});
 
 }  // namespace repro

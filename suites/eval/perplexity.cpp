@@ -12,6 +12,16 @@
 
 namespace repro {
 
+double window_nll_sum(const at::Tensor& logits, const at::Tensor& tokens) {
+  const int64_t B = tokens.size(0), T = tokens.size(1);
+  at::Tensor pred = logits.slice(1, 0, T - 1);  // [B, T-1, V]: position t predicts token t+1
+  at::Tensor nll = at::cross_entropy_loss(pred.reshape({-1, pred.size(-1)}), tokens.slice(1, 1).reshape({-1}),
+                                          /*weight=*/{}, at::Reduction::None)
+                       .reshape({B, T - 1})
+                       .mean(1);
+  return nll.sum().item<double>();
+}
+
 PerplexityResult evaluate_perplexity(const CausalLM& model, const at::Tensor& windows, int64_t batch_size,
                                      RunContext& ctx, const std::string& label) {
   REPRO_ASSERT(windows.dim() == 2 && windows.size(1) >= 2, "perplexity windows must be [n, T] with T >= 2");
@@ -23,13 +33,7 @@ PerplexityResult evaluate_perplexity(const CausalLM& model, const at::Tensor& wi
   double sum_window_nll = 0;  // sum over windows of the mean NLL of their T-1 predictions
   for (int64_t i = 0; i < n; i += batch_size) {
     at::Tensor b = windows.slice(0, i, std::min(n, i + batch_size)).to(ctx.device());
-    at::Tensor logits = model.forward(b).slice(1, 0, T - 1);  // [B, T-1, V] fp32
-    at::Tensor targets = b.slice(1, 1);
-    at::Tensor nll = at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}),
-                                            /*weight=*/{}, at::Reduction::None)
-                         .reshape({b.size(0), T - 1})
-                         .mean(1);
-    sum_window_nll += nll.sum().item<double>();
+    sum_window_nll += window_nll_sum(model.forward(b), b);
     progress->advance(b.size(0));
   }
   progress->finish();

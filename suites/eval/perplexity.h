@@ -12,6 +12,10 @@
 
 namespace repro {
 
+// The sum over windows of each window's mean NLL of its T-1 next-token predictions.
+// logits: [B, T, V] fp32; tokens: [B, T] int64, same device.
+double window_nll_sum(const at::Tensor& logits, const at::Tensor& tokens);
+
 struct PerplexityResult {
   double ppl = 0;
   double mean_nll = 0;  // per predicted token

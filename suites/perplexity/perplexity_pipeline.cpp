@@ -49,9 +49,11 @@ fs::path perplexity_data_dir(const RunContext& ctx) {
   return ctx.options().data_dir.empty() ? project_root() / "data" : ctx.options().data_dir;
 }
 
-LoadedLM load_lm(const std::string& spec, RunContext& ctx) {
+LoadedLM load_lm(const std::string& spec, RunContext& ctx) { return load_lm_identified(model_identity(spec), ctx); }
+
+LoadedLM load_lm_identified(const nlohmann::json& identity, RunContext& ctx) {
   LoadedLM lm;
-  lm.identity = model_identity(spec);
+  lm.identity = identity;
   const fs::path dir = lm.dir();
   {
     auto t = ctx.timer().scope("load");
@@ -138,7 +140,7 @@ RowCompression compress_row(LoadedLM& lm, const RowSpec& row, RunContext& ctx, c
     out.report = compress_model(model, calibration(), *method, eo, ctx, refiner.get());
   } else {
     auto m = ctx.memory().phase("compress");
-    out.report = compress_model_data_free(model, *method, ctx, hooks.on_block);
+    out.report = compress_model_data_free(model, *method, ctx, /*stream=*/nullptr, hooks.on_block);
   }
   return out;
 }

@@ -46,6 +46,8 @@ struct LoadedLM {
 // Loads `spec` (a Hugging Face folder or zoo:NAME) on the CPU in ctx.dtype(), timed as "load" and metered as the "load" memory phase.
 // ModelError / DataError naming the folder when the model or its tokenizer cannot be read.
 LoadedLM load_lm(const std::string& spec, RunContext& ctx);
+// The same for a folder already identified (model_identity(), which hashes every weight file).
+LoadedLM load_lm_identified(const nlohmann::json& identity, RunContext& ctx);
 
 // What compress_row did.
 struct RowCompression {

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/memory.h"
+#include "core/paths.h"
 #include "core/run_context.h"
 #include "core/suite_registry.h"
 #include "core/table_spec.h"
@@ -21,6 +22,8 @@
 #include "suites/eval/model_identity.h"
 #include "suites/eval/zero_shot_eval.h"
 #include "suites/perplexity/perplexity_pipeline.h"
+#include "suites/perplexity/run_estimate.h"
+#include "suites/perplexity/streamed_row.h"
 
 namespace repro {
 namespace {
@@ -71,6 +74,10 @@ class PerplexitySuite : public Suite {
               .at_least(1),
           param_list("zero_shot", ParamType::StringList, {}, "zero-shot tasks (lm-eval names), from <data-dir>/zeroshot"),
           param_int("zero_shot_limit", 0, "documents per zero-shot task (0: all)").at_least(0),
+          param_string("streaming", "auto",
+                       "read the model block by block from its checkpoint (auto: when its weights would take over 40% of memory)",
+                       {"auto", "on", "off"})
+              .quiet_at_default(),
       };
       i.slots = {{"transforms", ModelTransform::kFamily, true, "change the model before calibration, in order"},
                  {"compressor", LayerCompressor::kFamily, false, "compresses every linear of every block"},
@@ -86,6 +93,10 @@ class PerplexitySuite : public Suite {
       i.metrics.push_back({"refine_s", Better::Lower, "seconds spent in the block refiner", 3});
       for (const auto& t : mc_task_names()) i.metrics.push_back({t, Better::Higher, "zero-shot accuracy", 4});
       i.metrics.push_back({"zero_shot_avg", Better::Higher, "mean zero-shot accuracy", 4});
+      i.metrics.push_back({"peak_host_mb", Better::Lower, "peak host memory of the row (MiB; streamed rows)", 4});
+      i.metrics.push_back({"est_peak_host_mb", Better::None, "the estimate of peak_host_mb made before the row ran", 4});
+      i.metrics.push_back({"run_s", Better::Lower, "wall seconds of the row (streamed rows)", 3});
+      i.metrics.push_back({"est_run_s", Better::None, "the estimate of run_s made before the row ran", 3});
       return i;
     }();
     return info;
@@ -105,13 +116,34 @@ class PerplexitySuite : public Suite {
     return {{"model", model_identity(p.get_string("model"))}, {"data", data}};
   }
 
+  nlohmann::json estimate(const RowSpec& row, RunContext& ctx) override {
+    const Params& p = row.suite_params;
+    const fs::path dir = resolve_model_path(p.get_string("model"));
+    const bool streamed = row_streams(p.get_string("streaming"), dir, ctx.dtype());
+    RunPlan plan = perplexity_run_plan(row, ctx, dir, streamed);
+    std::unique_ptr<LayerCompressor> method;
+    if (const Component* c = row.first("compressor")) {
+      method = Registry<LayerCompressor>::instance().create(c->method);
+      method->configure(c->params);
+    }
+    plan.compressor = method.get();
+    plan.needs_calibration = row_needs_calibration(row);
+    const RunEstimate e = estimate_run(plan, host_current_rss_mb(), measure_gemm_gflops());
+    nlohmann::json j = e.to_json();
+    j["summary"] = fmt::format("{}{}", streamed ? "streamed, " : "", e.summary());
+    return j;
+  }
+
   Record run_row(const RowSpec& row, RunContext& ctx) override {
     const Params& p = row.suite_params;
     const fs::path dd = perplexity_data_dir(ctx);
     const int64_t seqlen = p.get_int("seqlen");
     Record rec;
-    LoadedLM lm = load_lm(p.get_string("model"), ctx);
-    rec.model = lm.identity;
+    const nlohmann::json model_id = model_identity(p.get_string("model"));
+    rec.model = model_id;
+    if (row_streams(p.get_string("streaming"), model_id["path"].get<std::string>(), ctx.dtype()))
+      return run_streamed_row(row, ctx, model_id);
+    LoadedLM lm = load_lm_identified(model_id, ctx);
     CausalLM& model = *lm.model;
 
     // Memory: what the row holds before compressing, and the peak the compression reaches; the

@@ -267,3 +267,22 @@ TEST_CASE("token ids outside the vocabulary are a DataError", "[models][llama]")
   CHECK_CONTAINS(repro::test::error_of<repro::DataError>([&] { m->forward(at::full({1, 3}, 97, at::kLong)); }),
                  "token id 97 is outside the model's vocabulary [0, 97)");
 }
+
+TEST_CASE("generation with a KV cache equals the full forward, prefill then token by token", "[models][llama]") {
+  for (const char* type : {"llama", "qwen3", "mistral"}) {
+    LlamaConfig c = repro::test::tiny_config(type);
+    if (std::string(type) == "mistral") c.sliding_window = 5;  // the window also applies through the cache
+    auto model = CausalLM::random(c, 3);
+    perturb(*model, 4);
+    const at::Tensor tokens = sample_tokens(97, 2, 23, 5);
+    at::NoGradGuard no_grad;
+    const at::Tensor want = model->forward(tokens);  // [2, 23, V]
+    std::vector<repro::KvCache> caches;
+    std::vector<at::Tensor> got = {model->forward(tokens.slice(1, 0, 7), caches)};  // prefill 7
+    for (int64_t t = 7; t < 23; ++t) got.push_back(model->forward(tokens.slice(1, t, t + 1), caches));  // decode
+    INFO(type);
+    CHECK(caches[0].length == 23);
+    CHECK(caches[0].capacity() >= 23);  // grown past its first allocation
+    CHECK(at::allclose(at::cat(got, 1), want, 1e-4, 1e-5));
+  }
+}
