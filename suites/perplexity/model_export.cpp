@@ -131,6 +131,17 @@ void check_compressor_exportable(ExportFormat format, LayerCompressor& compresso
 
 void write_exported_model(CausalLM& model, ExportFormat format, const fs::path& dir, c10::ScalarType dtype,
                           const fs::path& source_dir) {
+  // A folder written before in another format keeps no file that would change what it is read as
+  // (compression.json marks a compact folder; a stale model.safetensors or shard would be loaded).
+  std::error_code ec;
+  if (fs::is_directory(dir, ec))
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      const std::string name = e.path().filename().string();
+      const bool shard = name.rfind("model-", 0) == 0 && e.path().extension() == ".safetensors";
+      if (shard || name == "config.json" || name == "recipe.toml" || name == "compression.json" ||
+          name == "compressed.safetensors" || name == "model.safetensors" || name == "model.safetensors.index.json")
+        fs::remove(e.path(), ec);
+    }
   try {
     switch (format) {
       case ExportFormat::Hf: check_forward_exportable(format, model); save_causal_lm(model, dir, dtype); break;
@@ -140,7 +151,6 @@ void write_exported_model(CausalLM& model, ExportFormat format, const fs::path& 
   } catch (const NotSupported& e) {
     throw ConfigError(fmt::format("--format {}: {}", export_format_name(format), e.what()));
   }
-  std::error_code ec;
   for (const char* f : kTokenizerFiles) {
     if (!fs::is_regular_file(source_dir / f, ec)) continue;
     fs::copy_file(source_dir / f, dir / f, fs::copy_options::overwrite_existing, ec);

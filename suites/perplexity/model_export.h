@@ -54,7 +54,7 @@ void check_compressor_exportable(ExportFormat format, LayerCompressor& compresso
                                  const std::string& pipeline, RunContext& ctx);
 
 // Writes `model` to `dir` in `format` (plain parameters in `dtype`) and copies the tokenizer files
-// of `source_dir`. A compressed linear the format cannot hold -> ConfigError naming the layer.
+// of `source_dir`. Model files of any format already in `dir` are removed first. A compressed linear the format cannot hold -> ConfigError naming the layer.
 void write_exported_model(CausalLM& model, ExportFormat format, const std::filesystem::path& dir,
                           c10::ScalarType dtype, const std::filesystem::path& source_dir);
 

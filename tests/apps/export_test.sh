@@ -93,6 +93,11 @@ grep -q '^block ' "$T/slr_ct.out" && fail "S+LR to compressed-tensors should sto
 [ ! -e "$T/x5/config.json" ] || fail "a refused export should write nothing"
 run not_empty 2 -- "${COMPRESS[@]}" --method "gptq" --out "$T/c1"
 one_line not_empty
+# --force over a folder of another format: read as what was written last.
+run force 0 -- "${COMPRESS[@]}" --method "rtn(bits=4)" --format hf --out "$T/c1" --force
+[ ! -e "$T/c1/compression.json" ] && [ ! -e "$T/c1/compressed.safetensors" ] || fail "--force left the compact files"
+run force_eval 0 -- "${EVAL[@]}" --model "$T/c1"
+grep -q '"format":"hf"' "$T/force_eval.out" || fail "--force hf over compact should read as hf: $(cat "$T/force_eval.out")"
 for x in x1 x2 x3 x4; do [ ! -e "$T/$x" ] || fail "$x: a refused command should not create its --out"; done
 
 [ "$fails" -eq 0 ] && echo "export_test: all checks passed"
