@@ -82,6 +82,9 @@ int cmd_verify(int argc, char** argv);
 int cmd_make_checkpoint(int argc, char** argv);
 int cmd_status(int argc, char** argv);
 
+int cmd_compress(int argc, char** argv);
+int cmd_eval(int argc, char** argv);
+
 }  // namespace repro::cli
 
 namespace repro {

@@ -35,6 +35,8 @@ const std::map<std::string, Entry>& commands() {
       {"status", {repro::cli::cmd_status, "per row of a table: done, failed, running, queued (SLURM) or missing"}},
       {"verify", {repro::cli::cmd_verify, "check a table's records: readable, under their keys, no row computed twice"}},
       {"make-checkpoint", {repro::cli::cmd_make_checkpoint, "write a random-weight checkpoint in a published model's shapes (llama3-8b, ...), sharded as HF does"}},
+      {"compress", {repro::cli::cmd_compress, "compress a model with a pipeline spec and write it (hf, compressed-tensors or compact) with its recipe.toml"}},
+      {"eval", {repro::cli::cmd_eval, "test perplexity of a model folder (hf, or compact as repro compress writes)"}},
       {"train-zoo", {repro::cli::cmd_train_zoo, "train a zoo model: micro, tiny (embedded corpus; resumable) or cnn_fmnist (Fashion-MNIST)"}},
   };
   return c;

@@ -159,7 +159,7 @@ nlohmann::json EngineReport::to_json() const {
 }
 
 EngineReport compress_model_data_free(CausalLM& model, LayerCompressor& compressor, RunContext& ctx,
-                                      BlockStream* stream) {
+                                      BlockStream* stream, const BlockDone& on_block) {
   EngineReport report;
   const c10::ScalarType dtype = stream ? stream->dtype() : model.embed_tokens.scalar_type();
   const c10::Device home = stream ? c10::Device(at::kCPU) : model.embed_tokens.device();
@@ -177,6 +177,7 @@ EngineReport compress_model_data_free(CausalLM& model, LayerCompressor& compress
     else
       block.to(home, dtype);
     progress->advance();
+    if (on_block) on_block(i, report);
   }
   report.compress_s = w.seconds();
   return report;
@@ -186,7 +187,7 @@ EngineReport compress_model(CausalLM& model, const at::Tensor& calibration, Laye
                             const EngineOptions& o, RunContext& ctx, BlockRefiner* refiner) {
   const bool need_h = compressor.needs_hessian();
   const bool need_x = compressor.needs_inputs();
-  if (!need_h && !need_x && !refiner) return compress_model_data_free(model, compressor, ctx, o.stream);
+  if (!need_h && !need_x && !refiner) return compress_model_data_free(model, compressor, ctx, o.stream, o.on_block);
   if (o.order != "parallel" && o.order != "sequential")
     throw ConfigError(fmt::format("engine order '{}' is not parallel or sequential", o.order));
   REPRO_ASSERT(calibration.dim() == 2, "calibration windows must be [n, T]");
@@ -321,6 +322,7 @@ EngineReport compress_model(CausalLM& model, const at::Tensor& calibration, Laye
       block.to(home, dtype);
     progress->advance();
     progress->note(fmt::format("block {} done", i));
+    if (o.on_block) o.on_block(i, report);
   }
   progress->finish();
   for (const auto& [phase, s] : ctx.timer().seconds()) {

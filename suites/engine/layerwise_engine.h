@@ -29,6 +29,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -59,6 +60,11 @@ class BlockStream {
   virtual c10::ScalarType dtype() const = 0;
 };
 
+struct EngineReport;
+// Called after each block is compressed (and refined): its index and the report so far, whose last
+// DecoderBlock::linear_names().size() layers are that block's (progress lines of `repro compress`).
+using BlockDone = std::function<void(int64_t block, const EngineReport& so_far)>;
+
 struct EngineOptions {
   std::string order = "parallel";  // "parallel" | "sequential"
   int64_t batch_size = 8;          // calibration sequences per block forward
@@ -73,6 +79,7 @@ struct EngineOptions {
   int64_t input_samples = 4096;              // input rows (tokens) per layer for needs_inputs()
   bool keep_hessians = false;                // return every layer's H in the report (tests, analysis)
   BlockStream* stream = nullptr;             // streaming: blocks loaded one at a time (null: in memory)
+  BlockDone on_block;                        // optional
 };
 
 struct LayerOutcome {
@@ -108,6 +115,6 @@ EngineReport compress_model(CausalLM& model, const at::Tensor& calibration, Laye
 
 // Data-free compression (no Hessian, no refiner): every linear compressed from W alone.
 EngineReport compress_model_data_free(CausalLM& model, LayerCompressor& compressor, RunContext& ctx,
-                                      BlockStream* stream = nullptr);
+                                      BlockStream* stream = nullptr, const BlockDone& on_block = {});
 
 }  // namespace repro

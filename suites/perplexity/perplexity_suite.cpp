@@ -3,13 +3,9 @@
 // (and zero-shot accuracy when asked). Metrics: <dataset>_ppl, bits_per_weight, params_kept,
 // tokens_per_s, compress_s, calibrate_s, and one accuracy per zero-shot task plus their mean.
 
-#include <cmath>
-
 #include <ATen/ATen.h>
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
-#include "core/config.h"
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/memory.h"
@@ -17,46 +13,22 @@
 #include "core/run_context.h"
 #include "core/suite_registry.h"
 #include "core/table_spec.h"
-#include "datasets/calibration.h"
 #include "datasets/mc_metrics.h"
 #include "datasets/text_datasets.h"
-#include "datasets/token_windows.h"
 #include "datasets/zero_shot.h"
-#include "core/strings.h"
 #include "methods/api/block_refiner.h"
 #include "methods/api/layer_compressor.h"
 #include "methods/api/model_transform.h"
-#include "models/llama_io.h"
-#include "models/tokenizer.h"
-#include "suites/engine/layerwise_engine.h"
 #include "suites/eval/model_identity.h"
-#include "suites/eval/perplexity.h"
 #include "suites/eval/zero_shot_eval.h"
+#include "suites/perplexity/perplexity_pipeline.h"
 #include "suites/perplexity/run_estimate.h"
 #include "suites/perplexity/streamed_row.h"
 
 namespace repro {
 namespace {
 
-// Why perplexity came out NaN/Inf: the first parameter (or compressed weight) holding NaN/Inf, or
-// the activations when every weight is finite (an overflow, e.g. fp16 without enough headroom).
-std::string non_finite_source(CausalLM& model, const std::string& dataset) {
-  for (auto& p : model.named_parameters()) {
-    at::Tensor t = p.tensor && p.tensor->defined() ? *p.tensor
-                   : p.linear && p.linear->compressed ? p.linear->compressed->dense()
-                                                      : at::Tensor();
-    if (t.defined() && !at::isfinite(t).all().item<bool>())
-      return fmt::format("{} perplexity is not finite: {} holds NaN/Inf values", dataset, p.name);
-  }
-  return fmt::format("{} perplexity is not finite although every weight is: the activations overflowed (try --dtype float32)",
-                     dataset);
-}
-
 namespace fs = std::filesystem;
-
-fs::path data_dir_of(const RunContext& ctx) {
-  return ctx.options().data_dir.empty() ? project_root() / "data" : ctx.options().data_dir;
-}
 
 // The memory a compression adds beyond the loaded model, from the "compress" phase of the row's
 // MemoryMeter (the shared definition: free heap pages returned and the marks reset when the phase
@@ -134,10 +106,10 @@ class PerplexitySuite : public Suite {
   nlohmann::json fingerprint(const RowSpec& row, RunContext& ctx) override {
     const Params& p = row.suite_params;
     nlohmann::json data = nlohmann::json::object();
-    const fs::path dd = data_dir_of(ctx);
+    const fs::path dd = perplexity_data_dir(ctx);
     for (const auto& ds : p.get_string_list("datasets"))
       data[ds] = dataset_files_sha256(ds, dd, text_dataset_info(ds).eval_split);
-    if (needs_calibration(row))
+    if (row_needs_calibration(row))
       data["calibration:" + p.get_string("calibration")] =
           dataset_files_sha256(p.get_string("calibration"), dd, "train");
     for (const auto& t : p.get_string_list("zero_shot")) data["zeroshot:" + t] = sha256_file(mc_task_file(dd, t));
@@ -155,7 +127,7 @@ class PerplexitySuite : public Suite {
       method->configure(c->params);
     }
     plan.compressor = method.get();
-    plan.needs_calibration = needs_calibration(row);
+    plan.needs_calibration = row_needs_calibration(row);
     const RunEstimate e = estimate_run(plan, host_current_rss_mb(), measure_gemm_gflops());
     nlohmann::json j = e.to_json();
     j["summary"] = fmt::format("{}{}", streamed ? "streamed, " : "", e.summary());
@@ -164,120 +136,41 @@ class PerplexitySuite : public Suite {
 
   Record run_row(const RowSpec& row, RunContext& ctx) override {
     const Params& p = row.suite_params;
-    const fs::path dd = data_dir_of(ctx);
+    const fs::path dd = perplexity_data_dir(ctx);
     const int64_t seqlen = p.get_int("seqlen");
     Record rec;
-    nlohmann::json model_id = model_identity(p.get_string("model"));
+    const nlohmann::json model_id = model_identity(p.get_string("model"));
     rec.model = model_id;
-    const fs::path dir = model_id["path"].get<std::string>();
-    if (row_streams(p.get_string("streaming"), dir, ctx.dtype())) return run_streamed_row(row, ctx, model_id);
-
-    std::unique_ptr<CausalLM> model;
-    std::unique_ptr<Tokenizer> tok;
-    {
-      auto t = ctx.timer().scope("load");
-      auto m = ctx.memory().phase("load");
-      tok = Tokenizer::load(dir);
-      model = load_causal_lm(dir, ctx.dtype(), at::kCPU);
-    }
-    TokenCache token_cache(ctx.options().cache_dir.empty() ? fs::path() : ctx.options().cache_dir / "tokens");
-    TokenizeOptions topts;
-    topts.tokenizer_fingerprint = model_id["sha256"].get<std::string>();
-    if (!ctx.options().cache_dir.empty()) topts.cache = &token_cache;
+    if (row_streams(p.get_string("streaming"), model_id["path"].get<std::string>(), ctx.dtype()))
+      return run_streamed_row(row, ctx, model_id);
+    LoadedLM lm = load_lm_identified(model_id, ctx);
+    CausalLM& model = *lm.model;
 
     // Memory: what the row holds before compressing, and the peak the compression reaches; the
     // engine keeps one block and its activations on the device, so the difference should stay
     // within about one block's weights + Hessians + the calibration activations.
     const double rss_loaded = host_current_rss_mb();
-    rec.details["memory"] = {{"model_mb", model_megabytes(*model)}, {"rss_after_load_mb", rss_loaded}};
-    const std::vector<const Component*> transforms = row.slot("transforms");
-    const Component* refiner_c = row.first("refiner");
-    if (refiner_c && !row.first("compressor"))
-      throw ConfigError(fmt::format("{}row '{}': a refiner needs a compressor", loc_prefix(Value().set_loc(row.loc)),
-                                    row.display));
-    at::Tensor calib;  // calibration windows, when a stage needs them
-    auto calibration = [&]() -> const at::Tensor& {
-      if (!calib.defined()) {
-        const int64_t n = p.get_int("nsamples");
-        const int64_t cl = p.get_int("calib_seqlen") > 0 ? p.get_int("calib_seqlen") : seqlen;
-        auto t = ctx.timer().scope("calibrate");
-        calib = calibration_windows(p.get_string("calibration"), dd, *tok, n, cl, ctx.generator("calibration"), topts);
-      }
-      return calib;
-    };
-    // Stage 1: model transforms, in order, before anything is calibrated.
-    std::string transforms_spec = "none";
-    if (!transforms.empty()) {
-      std::vector<std::string> specs;
-      for (const Component* tc : transforms) {
-        auto tr = Registry<ModelTransform>::instance().create(tc->method);
-        tr->configure(tc->params);
-        auto t = ctx.timer().scope("transform");
-        tr->apply(*model, calibration(), ctx);
-        specs.push_back(tc->canonical() + "@" + tc->info->version);
-      }
-      transforms_spec = join(specs, "+");
-    }
-    if (const Component* c = row.first("compressor")) {
-      auto method = Registry<LayerCompressor>::instance().create(c->method);
-      method->configure(c->params);
-      std::unique_ptr<BlockRefiner> refiner;
-      if (refiner_c) {
-        refiner = Registry<BlockRefiner>::instance().create(refiner_c->method);
-        refiner->configure(refiner_c->params);
-      }
-      EngineReport report;
-      if (method->needs_hessian() || method->needs_inputs() || refiner) {
-        EngineOptions eo;
-        eo.order = p.get_string("order");
-        eo.batch_size = p.get_int("calib_batch");
-        eo.hessian_cache = p.get_string("hessian_cache");
-        eo.input_samples = p.get_int("input_samples");
-        if (!ctx.options().cache_dir.empty()) eo.cache_dir = ctx.options().cache_dir / "hessians";
-        eo.model_fingerprint = model_id["sha256"].get<std::string>() + "/" + c10::toString(ctx.dtype());
-        eo.calibration_fingerprint = tensor_sha256(calibration());
-        eo.upstream_spec = c->canonical() + "@" + c->info->version;
-        if (refiner_c) eo.upstream_spec += "+" + refiner_c->canonical() + "@" + refiner_c->info->version;
-        eo.transforms_spec = transforms_spec;
-        {
-          auto m = ctx.memory().phase("compress");
-          report = compress_model(*model, calibration(), *method, eo, ctx, refiner.get());
-        }
-      } else {
-        auto m = ctx.memory().phase("compress");
-        report = compress_model_data_free(*model, *method, ctx);
-      }
+    rec.details["memory"] = {{"model_mb", model_megabytes(model)}, {"rss_after_load_mb", rss_loaded}};
+    RowCompression rc = compress_row(lm, row, ctx);
+    if (rc.compressed) {
+      const EngineReport& report = *rc.report;
       record_memory_phase(rec, ctx.memory(), report);
       rec.metrics["bits_per_weight"] = report.bits_per_weight();
       rec.metrics["params_kept"] = report.params_kept();
       rec.metrics["compress_s"] = report.compress_s;
       rec.metrics["calibrate_s"] = report.calibrate_s;
-      if (refiner_c) rec.metrics["refine_s"] = report.refine_s;
+      if (row.first("refiner")) rec.metrics["refine_s"] = report.refine_s;
       rec.details["engine"] = report.to_json();
     } else {
       rec.metrics["bits_per_weight"] = CompressedLinear::kValueBits;
       rec.metrics["params_kept"] = 1.0;
     }
 
-    model->to(ctx.device(), ctx.dtype());
+    model.to(ctx.device(), ctx.dtype());
     bool first = true;
     for (const auto& ds : p.get_string_list("datasets")) {
-      const auto& info = text_dataset_info(ds);
-      at::Tensor windows;
-      {
-        auto t = ctx.timer().scope("tokenize");
-        TextSplit split = load_text_split(ds, dd, info.eval_split);
-        std::optional<int64_t> max_w = info.eval_max_windows;
-        if (p.get_int("eval_windows") > 0) max_w = p.get_int("eval_windows");
-        windows = eval_windows(tokenize_split(split, *tok, topts), seqlen, max_w);
-      }
-      PerplexityResult r;
-      {
-        auto t = ctx.timer().scope("eval");
-        auto m = ctx.memory().phase("eval");
-        r = evaluate_perplexity(*model, windows, p.get_int("eval_batch"), ctx, ds + " ppl");
-      }
-      if (!std::isfinite(r.ppl)) throw NonFiniteError(non_finite_source(*model, ds));
+      PerplexityResult r = dataset_perplexity(model, *lm.tokenizer, lm.tokenize, ds, seqlen, p.get_int("eval_windows"),
+                                              p.get_int("eval_batch"), ctx);
       rec.metrics[ds + "_ppl"] = r.ppl;
       if (first) rec.metrics["ppl"] = r.ppl;
       rec.details["eval"][ds] = {{"windows", r.windows}, {"tokens", r.tokens}, {"seconds", r.seconds}};
@@ -290,8 +183,8 @@ class PerplexitySuite : public Suite {
       auto t = ctx.timer().scope("zero_shot");
       auto reqs = load_mc_task(task, mc_task_file(dd, task), static_cast<size_t>(p.get_int("zero_shot_limit")));
       ZeroShotOptions zo;
-      zo.max_length = model->config().max_position_embeddings;
-      auto ll = choice_loglikelihoods(*model, *tok, reqs, zo, ctx, task);
+      zo.max_length = model.config().max_position_embeddings;
+      auto ll = choice_loglikelihoods(model, *lm.tokenizer, reqs, zo, ctx, task);
       McScore s = mc_score(reqs, ll);
       double v = mc_reported(task, s);
       rec.metrics[task] = v;
@@ -304,26 +197,11 @@ class PerplexitySuite : public Suite {
   }
 
  private:
-  // Whether any stage of the row reads the calibration data.
-  static bool needs_calibration(const RowSpec& row) {
-    if (!row.slot("transforms").empty() || row.first("refiner")) return true;
-    const Component* c = row.first("compressor");
-    if (!c) return false;
-    auto m = Registry<LayerCompressor>::instance().create(c->method);
-    m->configure(c->params);
-    return m->needs_hessian() || m->needs_inputs();
-  }
-
   static double model_megabytes(CausalLM& model) {
     double bytes = 0;
     for (auto& np : model.named_parameters())
       if (np.tensor && np.tensor->defined()) bytes += static_cast<double>(np.tensor->numel() * np.tensor->element_size());
     return bytes / (1024.0 * 1024.0);
-  }
-
-  static std::string tensor_sha256(const at::Tensor& t) {
-    at::Tensor c = t.contiguous().to(at::kCPU);
-    return sha256_hex(std::string_view(static_cast<const char*>(c.data_ptr()), c.numel() * c.element_size()));
   }
 };
 
