@@ -1,6 +1,7 @@
 #include "core/config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -41,10 +42,99 @@ Value convert(const toml::node& node, const std::shared_ptr<const std::string>& 
   return out;
 }
 
+// Skips the string that starts at text[i] (a quote), counting line breaks; returns the index past it
+// (or the end of the text when it is not closed). TOML 1.0 strings: "basic" with backslash escapes,
+// 'literal', and their multi-line forms """...""" and '''...''', whose closing delimiter may be
+// preceded by up to two more quotes (toml.io/en/v1.0.0#string).
+size_t skip_toml_string(std::string_view text, size_t i, int& line) {
+  const char q = text[i];
+  const bool multi = text.substr(i, 3) == std::string(3, q);
+  i += multi ? 3 : 1;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == '\\' && q == '"') {
+      if (i + 1 < text.size() && text[i + 1] == '\n') ++line;
+      i += 2;
+    } else if (c == q) {
+      if (!multi) return i + 1;
+      size_t run = 0;
+      while (i + run < text.size() && text[i + run] == q) ++run;
+      if (run >= 3) return i + run;
+      i += run;
+    } else if (c == '\n') {
+      ++line;
+      if (!multi) return i + 1;  // an unclosed single-line string: toml++ reports it
+      ++i;
+    } else {
+      ++i;
+    }
+  }
+  return std::min(i, text.size());
+}
+
+// toml++ 3.3 enters its key parser from a table header without checking that a key starts there,
+// under an assertion (TOML_ASSERT_ASSUME: an abort in a build with asserts, an optimizer assumption
+// in a clang release build): "[[" then a line break, "[=]" or "[[[x]]]" reach it. Fixed upstream in
+// marzer/tomlplusplus pull 301; until every toml++ this builds with has the fix, such headers are
+// refused here first. The scan follows toml++'s document loop: a statement starts at a line start
+// outside strings and brackets; a header there is '[' or "[[" (no space between), optional spaces or
+// tabs, then a bare key character, a quote, or ']' (which toml++ reports itself).
+void check_toml_table_headers(std::string_view text, const std::string& name) {
+  const auto key_start = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '"' || c == '\'';
+  };
+  const auto skip_blank = [&](size_t i) {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+    return i;
+  };
+  size_t i = text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;  // toml++ skips a UTF-8 byte order mark
+  int line = 1;
+  int depth = 0;  // open '[' and '{' of values
+  bool statement = true;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+      ++i;
+      statement = statement || depth == 0;
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\r') {
+      ++i;
+      continue;
+    }
+    if (c == '#') {
+      while (i < text.size() && text[i] != '\n') ++i;
+      continue;
+    }
+    if (c == '"' || c == '\'') {
+      statement = false;
+      i = skip_toml_string(text, i, line);
+      continue;
+    }
+    if (statement && depth == 0 && c == '[') {
+      size_t k = i + 1;
+      if (k < text.size() && text[k] == '[') ++k;
+      k = skip_blank(k);
+      if (k < text.size() && text[k] != ']' && !key_start(text[k])) {
+        const auto b = static_cast<unsigned char>(text[k]);
+        throw ConfigError(fmt::format("{}:{}: TOML syntax error: a table header must start with a key, saw {}", name,
+                                      line, b > 0x20 && b < 0x7F ? fmt::format("'{}'", text[k])
+                                                                 : fmt::format("byte 0x{:02X}", b)));
+      }
+    }
+    statement = false;
+    if (c == '[' || c == '{') ++depth;
+    if ((c == ']' || c == '}') && depth > 0) --depth;
+    ++i;
+  }
+}
+
 }  // namespace
 
 Value parse_toml(const std::string& text, const std::string& name) {
   auto file = std::make_shared<const std::string>(name);
+  check_toml_table_headers(text, name);
   try {
     toml::table t = toml::parse(text, name);
     Value v = convert(t, file);

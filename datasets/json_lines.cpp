@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_text.h"
 
 namespace repro {
 namespace fs = std::filesystem;
@@ -77,17 +78,10 @@ void for_each_line(const fs::path& path, const std::function<bool(std::string_vi
 void for_each_json_line(const fs::path& path, const std::function<bool(const nlohmann::json&, size_t)>& fn) {
   for_each_line(path, [&](std::string_view line, size_t line_number) {
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) return true;
-    nlohmann::json record;
-    try {
-      record = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
-      // e.what() is "[json.exception.parse_error.101] parse error at line 1, column N: ..."
-      std::string what = e.what();
-      auto pos = what.find("] ");
-      throw DataError(fmt::format("{}: not valid JSON ({})", file_line(path, line_number),
-                                  pos == std::string::npos ? what : what.substr(pos + 2)));
-    }
-    return fn(record, line_number);
+    std::string why;
+    const std::optional<nlohmann::json> record = parse_json_text(line, &why);
+    if (!record) throw DataError(fmt::format("{}: not valid JSON ({})", file_line(path, line_number), why));
+    return fn(*record, line_number);
   });
 }
 

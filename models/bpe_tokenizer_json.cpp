@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_text.h"
 #include "models/bpe_tokenizer.h"
 #include "models/unicode.h"
 
@@ -42,12 +43,10 @@ void BpeTokenizer::parse(std::string_view json_text, std::string_view config_tex
 }
 
 void BpeTokenizer::parse_json(std::string_view json_text, std::string_view config_text) {
-  json j;
-  try {
-    j = json::parse(json_text.begin(), json_text.end());
-  } catch (const json::parse_error& e) {
-    fail(fmt::format("not valid JSON (parse error at byte {})", e.byte));
-  }
+  std::string why;
+  std::optional<json> parsed = parse_json_text(json_text, &why);
+  if (!parsed) fail(fmt::format("not valid JSON ({})", why));
+  json j = std::move(*parsed);
   if (!j.is_object()) fail("the top level is not a JSON object");
   if (!j.contains("model") || !j["model"].is_object()) fail("missing the \"model\" object");
   const json& model = j["model"];
@@ -340,12 +339,10 @@ void BpeTokenizer::parse_json(std::string_view json_text, std::string_view confi
   if (!config_text.empty()) {
     const std::string saved_origin = origin_;
     origin_ = origin_ + " (tokenizer_config.json)";
-    json c;
-    try {
-      c = json::parse(config_text.begin(), config_text.end());
-    } catch (const json::parse_error& e) {
-      fail(fmt::format("not valid JSON (parse error at byte {})", e.byte));
-    }
+    std::string why;
+    std::optional<json> parsed = parse_json_text(config_text, &why);
+    if (!parsed) fail(fmt::format("not valid JSON ({})", why));
+    json c = std::move(*parsed);
     if (!c.is_object()) fail("the top level is not a JSON object");
     if (c.contains("add_bos_token") && !c["add_bos_token"].is_null()) add_bos_token_ = flag(c, "add_bos_token", false);
     auto resolve = [&](const char* key) -> std::optional<int64_t> {

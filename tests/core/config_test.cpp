@@ -101,3 +101,35 @@ k = 2.5
   Value::Table with_null{{"a", Value(1)}, {"n", Value()}};
   CHECK(parse_toml(to_toml(Value(with_null)), "n.toml").canonical() == "{a=1}");
 }
+
+// Found by fuzz/table_toml (fuzz/README.md): "[[" followed by a line break reached toml++ 3.3's key
+// parser under an assertion (abort with asserts on, undefined behaviour in a clang release build).
+TEST_CASE("config: fuzz: a table header without a key is a ConfigError, not a toml++ assertion", "[core][config]") {
+  // The fuzzer's input, cut to the lines up to the header.
+  const std::string found = "[table]\ntitle = \"Pipeline\"\nsuite = \"pipeline\"\n[suite]\nmodel = \"zoo:tiny\"\n"
+                            "seqlen = { embedded = 16, paper = 2048 }\n[[\ntasks = [\"piqa\", rows]]\n";
+  CHECK(error_of([&] { parse_toml(found, "t.toml"); }) ==
+        "t.toml:7: TOML syntax error: a table header must start with a key, saw byte 0x0A");
+  CHECK(error_of([] { parse_toml("a = 1\n[=]\n", "t.toml"); }) ==
+        "t.toml:2: TOML syntax error: a table header must start with a key, saw '='");
+  CHECK(error_of([] { parse_toml("[[[x]]]\n", "t.toml"); }).find("t.toml:1: TOML syntax error: a table header must "
+                                                                 "start with a key, saw '['") == 0);
+  CHECK(error_of([] { parse_toml("\xEF\xBB\xBF[ \t#\n", "t.toml"); }).find("t.toml:1: TOML syntax error") == 0);
+  // toml++'s own errors stay as they were.
+  CHECK(error_of([] { parse_toml("[]\n", "t.toml"); }).find("t.toml:1: TOML syntax error: tables with blank") == 0);
+
+  // Brackets that open a line inside values, strings and comments are not headers.
+  const Value v = parse_toml(
+      "x = [\n  [\n    1,\n  ],\n  [ ],\n]\n"
+      "s = \"\"\"\n[[\n[=]\"\"\"\"\n"
+      "l = '''\n[\n'''\n"
+      "e = \"a\\\"[\"\n"
+      "# [[\n"
+      "[ \"q]\" . 'r' ]\n[[arr]]\n[[ arr ]]\n",
+      "ok.toml");
+  CHECK(v.as_table().at("x").as_array().size() == 2);
+  CHECK(v.as_table().at("s").as_string() == "[[\n[=]\"");
+  CHECK(v.as_table().at("l").as_string() == "[\n");
+  CHECK(v.as_table().at("q]").as_table().count("r") == 1);
+  CHECK(v.as_table().at("arr").as_array().size() == 2);
+}
