@@ -116,7 +116,9 @@ TEST_CASE("config: fuzz: a table header without a key is a ConfigError, not a to
                                                                  "start with a key, saw '['") == 0);
   CHECK(error_of([] { parse_toml("\xEF\xBB\xBF[ \t#\n", "t.toml"); }).find("t.toml:1: TOML syntax error") == 0);
   // toml++'s own errors stay as they were.
-  CHECK(error_of([] { parse_toml("[]\n", "t.toml"); }).find("t.toml:1: TOML syntax error: tables with blank") == 0);
+  const std::string blank = error_of([] { parse_toml("[]\n", "t.toml"); });
+  CHECK(blank.find("t.toml:1: TOML syntax error: ") == 0);
+  CHECK(blank.find("tables with blank bare keys") != std::string::npos);
 
   // Brackets that open a line inside values, strings and comments are not headers.
   const Value v = parse_toml(
