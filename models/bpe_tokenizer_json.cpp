@@ -161,6 +161,11 @@ void BpeTokenizer::parse_json(std::string_view json_text, std::string_view confi
       if (!t.is_object() || !t.contains("id") || !t["id"].is_number_integer() || !t.contains("content") ||
           !t["content"].is_string() || t["content"].get<std::string>().empty())
         fail(fmt::format("added_tokens entry #{} needs an integer 'id' and a non-empty 'content'", added_.size()));
+      // Ids are u32 in HF tokenizers (AddedToken's id); a negative one came out of encode() as is.
+      const json& id = t["id"];
+      if (id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX)
+        fail(fmt::format("added_tokens entry #{}: id {} is not a non-negative integer below 2^31", added_.size(),
+                         id.dump()));
       AddedToken a;
       a.content = t["content"].get<std::string>();
       // HF takes the id of a content the vocab has from the vocab (tokenizer/serialization.rs).
