@@ -42,99 +42,119 @@ Value convert(const toml::node& node, const std::shared_ptr<const std::string>& 
   return out;
 }
 
-// Skips the string that starts at text[i] (a quote), counting line breaks; returns the index past it
-// (or the end of the text when it is not closed). TOML 1.0 strings: "basic" with backslash escapes,
-// 'literal', and their multi-line forms """...""" and '''...''', whose closing delimiter may be
-// preceded by up to two more quotes (toml.io/en/v1.0.0#string).
-size_t skip_toml_string(std::string_view text, size_t i, int& line) {
-  const char q = text[i];
-  const bool multi = text.substr(i, 3) == std::string(3, q);
-  i += multi ? 3 : 1;
-  while (i < text.size()) {
-    const char c = text[i];
-    if (c == '\\' && q == '"') {
-      if (i + 1 < text.size() && text[i + 1] == '\n') ++line;
-      i += 2;
-    } else if (c == q) {
-      if (!multi) return i + 1;
-      size_t run = 0;
-      while (i + run < text.size() && text[i + run] == q) ++run;
-      if (run >= 3) return i + run;
-      i += run;
-    } else if (c == '\n') {
-      ++line;
-      if (!multi) return i + 1;  // an unclosed single-line string: toml++ reports it
-      ++i;
-    } else {
-      ++i;
-    }
-  }
-  return std::min(i, text.size());
-}
+// Inputs that toml++ 3.3 (the Debian 12 package) cannot be given, found by fuzz/table_toml
+// (fuzz/README.md). Each reaches undefined behaviour inside toml++ before it reports the error:
+//  - a table header whose key starts with a character that cannot start a key ("[[" then a line
+//    break, "[=]", "[[[x]]]"): parse_key's precondition is a TOML_ASSERT_ASSUME (an abort with
+//    asserts on, an optimizer assumption in a clang release build); fixed upstream in
+//    marzer/tomlplusplus pull 301;
+//  - a non-ASCII character where toml++ tests for whitespace: outside strings and comments, and in
+//    a multi-line basic string right after a backslash or after a line-ending backslash's blank
+//    run; its non-ASCII whitespace table reaches TOML_UNREACHABLE for most code points from U+00A1
+//    (marzer/tomlplusplus issues 190 and 295, fixed by pull 305).
+// TOML 1.0 allows none of them except the last (toml.io/en/v1.0.0: bare keys, whitespace and
+// every value outside strings are ASCII), so they are refused here first, with a line number.
+class TomlGuard {
+ public:
+  TomlGuard(std::string_view text, const std::string& name) : text_(text), name_(name) {}
 
-// toml++ 3.3 enters its key parser from a table header without checking that a key starts there,
-// under an assertion (TOML_ASSERT_ASSUME: an abort in a build with asserts, an optimizer assumption
-// in a clang release build): "[[" then a line break, "[=]" or "[[[x]]]" reach it. Fixed upstream in
-// marzer/tomlplusplus pull 301; until every toml++ this builds with has the fix, such headers are
-// refused here first. The scan follows toml++'s document loop: a statement starts at a line start
-// outside strings and brackets; a header there is '[' or "[[" (no space between), optional spaces or
-// tabs, then a bare key character, a quote, or ']' (which toml++ reports itself).
-void check_toml_table_headers(std::string_view text, const std::string& name) {
-  const auto key_start = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '"' || c == '\'';
-  };
-  const auto skip_blank = [&](size_t i) {
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
-    return i;
-  };
-  size_t i = text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;  // toml++ skips a UTF-8 byte order mark
-  int line = 1;
-  int depth = 0;  // open '[' and '{' of values
-  bool statement = true;
-  while (i < text.size()) {
-    const char c = text[i];
-    if (c == '\n') {
-      ++line;
-      ++i;
-      statement = statement || depth == 0;
-      continue;
-    }
-    if (c == ' ' || c == '\t' || c == '\r') {
-      ++i;
-      continue;
-    }
-    if (c == '#') {
-      while (i < text.size() && text[i] != '\n') ++i;
-      continue;
-    }
-    if (c == '"' || c == '\'') {
-      statement = false;
-      i = skip_toml_string(text, i, line);
-      continue;
-    }
-    if (statement && depth == 0 && c == '[') {
-      size_t k = i + 1;
-      if (k < text.size() && text[k] == '[') ++k;
-      k = skip_blank(k);
-      if (k < text.size() && text[k] != ']' && !key_start(text[k])) {
-        const auto b = static_cast<unsigned char>(text[k]);
-        throw ConfigError(fmt::format("{}:{}: TOML syntax error: a table header must start with a key, saw {}", name,
-                                      line, b > 0x20 && b < 0x7F ? fmt::format("'{}'", text[k])
-                                                                 : fmt::format("byte 0x{:02X}", b)));
+  // Follows toml++'s document loop: a statement starts at a line start outside strings and
+  // brackets; a table header there is '[' or "[[", optional spaces or tabs, then a bare key
+  // character, a quote, or ']' (which toml++ reports itself).
+  void check() {
+    if (text_.substr(0, 3) == "\xEF\xBB\xBF") i_ = 3;  // toml++ skips a UTF-8 byte order mark
+    int depth = 0;                                   // open '[' and '{' of values
+    bool statement = true;
+    while (i_ < text_.size()) {
+      const char c = text_[i_];
+      if (c == '\n') {
+        ++line_;
+        ++i_;
+        statement = statement || depth == 0;
+      } else if (c == ' ' || c == '\t' || c == '\r') {
+        ++i_;
+      } else if (c == '#') {
+        while (i_ < text_.size() && text_[i_] != '\n') ++i_;
+      } else if (c == '"' || c == '\'') {
+        statement = false;
+        skip_string();
+      } else {
+        if (static_cast<unsigned char>(c) >= 0x80) fail("a non-ASCII character outside a string or comment");
+        if (statement && depth == 0 && c == '[') check_header();
+        statement = false;
+        if (c == '[' || c == '{') ++depth;
+        if ((c == ']' || c == '}') && depth > 0) --depth;
+        ++i_;
       }
     }
-    statement = false;
-    if (c == '[' || c == '{') ++depth;
-    if ((c == ']' || c == '}') && depth > 0) --depth;
-    ++i;
   }
-}
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw ConfigError(fmt::format("{}:{}: TOML syntax error: {}", name_, line_, what));
+  }
+
+  void check_header() const {
+    size_t k = i_ + 1;
+    if (k < text_.size() && text_[k] == '[') ++k;
+    while (k < text_.size() && (text_[k] == ' ' || text_[k] == '\t')) ++k;
+    if (k == text_.size()) return;
+    const char c = text_[k];
+    const auto b = static_cast<unsigned char>(c);
+    if (std::isalnum(b) || c == '_' || c == '-' || c == '"' || c == '\'' || c == ']') return;
+    fail(fmt::format("a table header must start with a key, saw {}",
+                     b > 0x20 && b < 0x7F ? fmt::format("'{}'", c) : fmt::format("byte 0x{:02X}", b)));
+  }
+
+  // Skips the string at i_ (a quote), counting line breaks. TOML 1.0 strings: "basic" with
+  // backslash escapes, 'literal', and the multi-line forms """...""" and '''...''', whose closing
+  // delimiter may follow up to two more quotes (toml.io/en/v1.0.0#string).
+  void skip_string() {
+    const char q = text_[i_];
+    const bool multi = text_.substr(i_, 3) == std::string(3, q);
+    i_ += multi ? 3 : 1;
+    while (i_ < text_.size()) {
+      const char c = text_[i_];
+      if (c == '\\' && q == '"') {
+        ++i_;
+        const auto blank = [&] {
+          return i_ < text_.size() && (text_[i_] == ' ' || text_[i_] == '\t' || text_[i_] == '\r' || text_[i_] == '\n');
+        };
+        // In a multi-line string toml++ tests what follows the backslash for whitespace, and so
+        // every character of a line-ending backslash's blank run and the one after it.
+        const bool line_ending = multi && blank();
+        while (line_ending && blank()) line_ += text_[i_++] == '\n';
+        if (multi && i_ < text_.size() && static_cast<unsigned char>(text_[i_]) >= 0x80)
+          fail("a non-ASCII character right after a backslash or a line-ending backslash in a multi-line string "
+               "(the TOML reader cannot take it there; write it as \\uXXXX)");
+        if (!line_ending && i_ < text_.size() && text_[i_] != '\n') ++i_;  // the escaped character
+      } else if (c == q) {
+        size_t run = 0;
+        while (i_ + run < text_.size() && text_[i_ + run] == q) ++run;
+        if (!multi) run = 1;
+        i_ += run;
+        if (!multi || run >= 3) return;
+      } else if (c == '\n') {
+        if (!multi) return;  // an unclosed single-line string: toml++ reports it
+        ++line_;
+        ++i_;
+      } else {
+        ++i_;
+      }
+    }
+  }
+
+  std::string_view text_;
+  const std::string& name_;
+  size_t i_ = 0;
+  int line_ = 1;
+};
 
 }  // namespace
 
 Value parse_toml(const std::string& text, const std::string& name) {
   auto file = std::make_shared<const std::string>(name);
-  check_toml_table_headers(text, name);
+  TomlGuard(text, name).check();
   try {
     toml::table t = toml::parse(text, name);
     Value v = convert(t, file);

@@ -135,3 +135,36 @@ TEST_CASE("config: fuzz: a table header without a key is a ConfigError, not a to
   CHECK(v.as_table().at("q]").as_table().count("r") == 1);
   CHECK(v.as_table().at("arr").as_array().size() == 2);
 }
+
+// Found by fuzz/table_toml (fuzz/README.md): a non-ASCII character where toml++ 3.3 tests for
+// whitespace (here U+033E after a number) reached TOML_UNREACHABLE in its Unicode whitespace table:
+// undefined behaviour in every build.
+TEST_CASE("config: fuzz: a non-ASCII character outside strings is a ConfigError, not toml++ UB", "[core][config]") {
+  // The start of the fuzzer's input.
+  const std::string found = "[table]\ntir = 20\xCC\xBE }\n[s = [{ meth]\ntir = 2048 }\n";
+  CHECK(error_of([&] { parse_toml(found, "t.toml"); }) ==
+        "t.toml:2: TOML syntax error: a non-ASCII character outside a string or comment");
+  CHECK(error_of([] { parse_toml("a = 1\n\xC3\xA9 = 2\n", "t.toml"); }).find("t.toml:2: TOML syntax error: a non-ASCII") ==
+        0);
+  // The case of marzer/tomlplusplus issue 190: U+00A7 after a line-ending backslash.
+  CHECK(error_of([] { parse_toml("s = \"\"\"\\\n\xC2\xA7\"\"\"\n", "t.toml"); })
+            .find("t.toml:2: TOML syntax error: a non-ASCII character right after a backslash") == 0);
+  CHECK(error_of([] { parse_toml("s = \"\"\"\\\xC2\xA7\"\"\"\n", "t.toml"); })
+            .find("t.toml:1: TOML syntax error: a non-ASCII character right after a backslash") == 0);
+
+  // Non-ASCII text in strings and comments stays fine, and so do line-ending backslashes.
+  const Value v = parse_toml(
+      "# caf\xC3\xA9\n"
+      "a = \"caf\xC3\xA9\" # \xC2\xA7\n"
+      "b = 'caf\xC3\xA9'\n"
+      "c = \"\"\"\n\xC3\xA9\\\n   x\\\"\"\"\"\n"
+      "d = '''\\\n\xC3\xA9'''\n"
+      "[\"t\xC3\xA9\"]\n"
+      "e = 1\n",
+      "ok.toml");
+  CHECK(v.as_table().at("a").as_string() == "caf\xC3\xA9");
+  CHECK(v.as_table().at("b").as_string() == "caf\xC3\xA9");
+  CHECK(v.as_table().at("c").as_string() == "\xC3\xA9x\"");
+  CHECK(v.as_table().at("d").as_string() == "\\\n\xC3\xA9");
+  CHECK(v.as_table().at("t\xC3\xA9").as_table().at("e").loc().line == 10);
+}
