@@ -51,9 +51,12 @@ Value convert(const toml::node& node, const std::shared_ptr<const std::string>& 
 //  - a non-ASCII character where toml++ tests for whitespace: outside strings and comments, and in
 //    a multi-line basic string right after a backslash or after a line-ending backslash's blank
 //    run; its non-ASCII whitespace table reaches TOML_UNREACHABLE for most code points from U+00A1
-//    (marzer/tomlplusplus issues 190 and 295, fixed by pull 305).
-// TOML 1.0 allows none of them except the last (toml.io/en/v1.0.0: bare keys, whitespace and
-// every value outside strings are ASCII), so they are refused here first, with a line number.
+//    (marzer/tomlplusplus issues 190 and 295, fixed by pull 305);
+//  - a '}' where an array expects a value ("[1, }"): parse_value's precondition is a
+//    TOML_ASSERT_ASSUME that the character does not end a value.
+// TOML 1.0 allows none of them but a non-ASCII character after a line-ending backslash
+// (toml.io/en/v1.0.0: bare keys, whitespace and every value outside strings are ASCII), so they
+// are refused here first, with a line number.
 class TomlGuard {
  public:
   TomlGuard(std::string_view text, const std::string& name) : text_(text), name_(name) {}
@@ -63,14 +66,14 @@ class TomlGuard {
   // character, a quote, or ']' (which toml++ reports itself).
   void check() {
     if (text_.substr(0, 3) == "\xEF\xBB\xBF") i_ = 3;  // toml++ skips a UTF-8 byte order mark
-    int depth = 0;                                   // open '[' and '{' of values
+    std::string open;  // the '[' and '{' open at i_, innermost last
     bool statement = true;
     while (i_ < text_.size()) {
       const char c = text_[i_];
       if (c == '\n') {
         ++line_;
         ++i_;
-        statement = statement || depth == 0;
+        statement = statement || open.empty();
       } else if (c == ' ' || c == '\t' || c == '\r') {
         ++i_;
       } else if (c == '#') {
@@ -80,10 +83,11 @@ class TomlGuard {
         skip_string();
       } else {
         if (static_cast<unsigned char>(c) >= 0x80) fail("a non-ASCII character outside a string or comment");
-        if (statement && depth == 0 && c == '[') check_header();
+        if (statement && open.empty() && c == '[') check_header();
         statement = false;
-        if (c == '[' || c == '{') ++depth;
-        if ((c == ']' || c == '}') && depth > 0) --depth;
+        if (c == '}' && !open.empty() && open.back() == '[') fail("'}' inside an array");
+        if (c == '[' || c == '{') open.push_back(c);
+        if ((c == ']' || c == '}') && !open.empty()) open.pop_back();
         ++i_;
       }
     }
