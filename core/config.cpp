@@ -53,7 +53,8 @@ Value convert(const toml::node& node, const std::shared_ptr<const std::string>& 
 //    run; its non-ASCII whitespace table reaches TOML_UNREACHABLE for most code points from U+00A1
 //    (marzer/tomlplusplus issues 190 and 295, fixed by pull 305);
 //  - a '}' where an array expects a value ("[1, }"): parse_value's precondition is a
-//    TOML_ASSERT_ASSUME that the character does not end a value.
+//    TOML_ASSERT_ASSUME that the character does not end a value;
+//  - a date followed by 'T' and no digit ("1979-05-27T|"): parse_time asserts a digit.
 // TOML 1.0 allows none of them but a non-ASCII character after a line-ending backslash
 // (toml.io/en/v1.0.0: bare keys, whitespace and every value outside strings are ASCII), so they
 // are refused here first, with a line number.
@@ -68,6 +69,7 @@ class TomlGuard {
     if (text_.substr(0, 3) == "\xEF\xBB\xBF") i_ = 3;  // toml++ skips a UTF-8 byte order mark
     std::string open;  // the '[' and '{' open at i_, innermost last
     bool statement = true;
+    char prev = 0;  // the last character outside blanks, comments and strings (a quote for a string)
     while (i_ < text_.size()) {
       const char c = text_[i_];
       if (c == '\n') {
@@ -80,14 +82,20 @@ class TomlGuard {
         while (i_ < text_.size() && text_[i_] != '\n') ++i_;
       } else if (c == '"' || c == '\'') {
         statement = false;
+        prev = c;
         skip_string();
       } else {
         if (static_cast<unsigned char>(c) >= 0x80) fail("a non-ASCII character outside a string or comment");
-        if (statement && open.empty() && c == '[') check_header();
+        const bool header = statement && open.empty() && c == '[';
+        if (header) check_header();
         statement = false;
-        if (c == '}' && !open.empty() && open.back() == '[') fail("'}' inside an array");
-        if (c == '[' || c == '{') open.push_back(c);
+        const bool in_array = !open.empty() && open.back() == '[';
+        if (c == '}' && in_array) fail("'}' inside an array");
+        if (std::isdigit(static_cast<unsigned char>(c)) && (prev == '=' || (in_array && (prev == '[' || prev == ','))))
+          check_date_time();
+        if (c == '[' || c == '{') open.push_back(header ? 'h' : c);  // 'h': a table header's brackets
         if ((c == ']' || c == '}') && !open.empty()) open.pop_back();
+        prev = c;
         ++i_;
       }
     }
@@ -108,6 +116,20 @@ class TomlGuard {
     if (std::isalnum(b) || c == '_' || c == '-' || c == '"' || c == '\'' || c == ']') return;
     fail(fmt::format("a table header must start with a key, saw {}",
                      b > 0x20 && b < 0x7F ? fmt::format("'{}'", c) : fmt::format("byte 0x{:02X}", b)));
+  }
+
+  // At the start of a value: "YYYY-MM-DDT" must go on with a digit (toml++'s parse_time asserts
+  // one).
+  void check_date_time() const {
+    const std::string_view v = text_.substr(i_, 12);
+    const auto digits = [&](size_t from, size_t n) {
+      for (size_t k = from; k < from + n; ++k)
+        if (!std::isdigit(static_cast<unsigned char>(v[k]))) return false;
+      return true;
+    };
+    if (v.size() == 12 && digits(0, 4) && v[4] == '-' && digits(5, 2) && v[7] == '-' && digits(8, 2) &&
+        (v[10] == 'T' || v[10] == 't') && !digits(11, 1))
+      fail("a date-time needs a time after its 'T'");
   }
 
   // Skips the string at i_ (a quote), counting line breaks. TOML 1.0 strings: "basic" with

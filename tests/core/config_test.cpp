@@ -182,3 +182,17 @@ TEST_CASE("config: fuzz: a '}' inside an array is a ConfigError, not a toml++ as
   const Value v = parse_toml("a = [{ x = [1, { y = 2 }] }, { }]\n", "ok.toml");
   CHECK(v.as_table().at("a").as_array().size() == 2);
 }
+
+// Found by fuzz/table_toml (fuzz/README.md): "1979-05-27T" then a control character reached toml++
+// 3.3's parse_time, which asserts a digit.
+TEST_CASE("config: fuzz: a date-time without a time after 'T' is a ConfigError", "[core][config]") {
+  CHECK(error_of([] { parse_toml(std::string("a = 1\nd = 1979-05-27T\x01\0\0\x06" "2\n", 27), "t.toml"); }) ==
+        "t.toml:2: TOML syntax error: a date-time needs a time after its 'T'");
+  CHECK(error_of([] { parse_toml("x = [1, 1979-05-27tx]\n", "t.toml"); }) ==
+        "t.toml:1: TOML syntax error: a date-time needs a time after its 'T'");
+  // Date-like keys stay fine, and dates reach toml++ (which reads them; ReproBench then refuses them).
+  const Value v = parse_toml("[1979-05-27t]\n1979-05-27T = 1\n", "ok.toml");
+  CHECK(v.as_table().at("1979-05-27t").as_table().count("1979-05-27T") == 1);
+  CHECK(error_of([] { parse_toml("e = [1979-05-27, 1979-05-27t00:00:00]\nd = 1979-05-27T07:32:00Z\n", "ok.toml"); }) ==
+        "ok.toml:2: dates and times are not supported in ReproBench configs");  // the first in table order
+}
