@@ -91,8 +91,19 @@ class TomlGuard {
         statement = false;
         const bool in_array = !open.empty() && open.back() == '[';
         if (c == '}' && in_array) fail("'}' inside an array");
-        if (std::isdigit(static_cast<unsigned char>(c)) && (prev == '=' || (in_array && (prev == '[' || prev == ','))))
-          check_date_time();
+        if (std::string_view("[]{}=,.").find(c) == std::string_view::npos) {
+          // A bare key segment or value. toml++ reads a value ahead up to a value terminator,
+          // quotes included, testing each character for whitespace.
+          const bool value = prev == '=' || (in_array && (prev == '[' || prev == ','));
+          if (value && std::isdigit(static_cast<unsigned char>(c))) check_date_time();
+          const std::string_view stops = value ? " \t\r\n]}#,=[{" : " \t\r\n]}#,=[{.\"'";
+          size_t j = i_;
+          for (; j < text_.size() && stops.find(text_[j]) == std::string_view::npos; ++j)
+            if (static_cast<unsigned char>(text_[j]) >= 0x80) fail("a non-ASCII character outside a string or comment");
+          prev = text_[j - 1];
+          i_ = j;
+          continue;
+        }
         if (c == '[' || c == '{') open.push_back(header ? 'h' : c);  // 'h': a table header's brackets
         if ((c == ']' || c == '}') && !open.empty()) open.pop_back();
         prev = c;

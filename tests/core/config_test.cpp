@@ -196,3 +196,14 @@ TEST_CASE("config: fuzz: a date-time without a time after 'T' is a ConfigError",
   CHECK(error_of([] { parse_toml("e = [1979-05-27, 1979-05-27t00:00:00]\nd = 1979-05-27T07:32:00Z\n", "ok.toml"); }) ==
         "ok.toml:2: dates and times are not supported in ReproBench configs");  // the first in table order
 }
+
+// Found by fuzz/table_toml (fuzz/README.md): toml++ 3.3 reads a bare value ahead through quotes,
+// so a non-ASCII character after `"""` in "0924-02-27T07\"\"\":3task..." reached its Unicode table.
+TEST_CASE("config: fuzz: a non-ASCII character in a bare value after quotes is a ConfigError", "[core][config]") {
+  const std::string found = std::string("[table]\ntitle = \"T\"\nmetr= 0924-02-27T07\"\"\":3task\0\0.", 49) + "\xEF\xBB\xBE\n";
+  CHECK(error_of([&] { parse_toml(found, "t.toml"); }) ==
+        "t.toml:3: TOML syntax error: a non-ASCII character outside a string or comment");
+  // Quoted key segments after bare ones are strings.
+  const Value v = parse_toml("a.\"\xC3\xA9\" = 1\nb = [1, \"\xC3\xA9\"]\n", "ok.toml");
+  CHECK(v.as_table().at("a").as_table().count("\xC3\xA9") == 1);
+}
