@@ -1,6 +1,7 @@
 #include "core/config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -41,10 +42,156 @@ Value convert(const toml::node& node, const std::shared_ptr<const std::string>& 
   return out;
 }
 
+// Inputs that toml++ 3.3 (the Debian 12 package) cannot be given, found by fuzz/table_toml
+// (fuzz/README.md). Each reaches undefined behaviour inside toml++ before it reports the error:
+//  - a table header whose key starts with a character that cannot start a key ("[[" then a line
+//    break, "[=]", "[[[x]]]"): parse_key's precondition is a TOML_ASSERT_ASSUME (an abort with
+//    asserts on, an optimizer assumption in a clang release build); fixed upstream in
+//    marzer/tomlplusplus pull 301;
+//  - a non-ASCII character where toml++ tests for whitespace: outside strings and comments, and in
+//    a multi-line basic string right after a backslash or after a line-ending backslash's blank
+//    run; its non-ASCII whitespace table reaches TOML_UNREACHABLE for most code points from U+00A1
+//    (marzer/tomlplusplus issues 190 and 295, fixed by pull 305);
+//  - a '}' where an array expects a value ("[1, }"): parse_value's precondition is a
+//    TOML_ASSERT_ASSUME that the character does not end a value;
+//  - a date followed by 'T' and no digit ("1979-05-27T|"): parse_time asserts a digit.
+// TOML 1.0 allows none of them but a non-ASCII character after a line-ending backslash
+// (toml.io/en/v1.0.0: bare keys, whitespace and every value outside strings are ASCII), so they
+// are refused here first, with a line number.
+class TomlGuard {
+ public:
+  TomlGuard(std::string_view text, const std::string& name) : text_(text), name_(name) {}
+
+  // Follows toml++'s document loop: a statement starts at a line start outside strings and
+  // brackets; a table header there is '[' or "[[", optional spaces or tabs, then a bare key
+  // character, a quote, or ']' (which toml++ reports itself).
+  void check() {
+    if (text_.substr(0, 3) == "\xEF\xBB\xBF") i_ = 3;  // toml++ skips a UTF-8 byte order mark
+    std::string open;  // the '[' and '{' open at i_, innermost last
+    bool statement = true;
+    char prev = 0;  // the last character outside blanks, comments and strings (a quote for a string)
+    while (i_ < text_.size()) {
+      const char c = text_[i_];
+      if (c == '\n') {
+        ++line_;
+        ++i_;
+        statement = statement || open.empty();
+      } else if (c == ' ' || c == '\t' || c == '\r') {
+        ++i_;
+      } else if (c == '#') {
+        while (i_ < text_.size() && text_[i_] != '\n') ++i_;
+      } else if (c == '"' || c == '\'') {
+        statement = false;
+        prev = c;
+        skip_string();
+      } else {
+        if (static_cast<unsigned char>(c) >= 0x80) fail("a non-ASCII character outside a string or comment");
+        const bool header = statement && open.empty() && c == '[';
+        if (header) check_header();
+        statement = false;
+        const bool in_array = !open.empty() && open.back() == '[';
+        if (c == '}' && in_array) fail("'}' inside an array");
+        if (std::string_view("[]{}=,.").find(c) == std::string_view::npos) {
+          // A bare key segment or value. toml++ reads a value ahead up to a value terminator,
+          // quotes included, testing each character for whitespace.
+          const bool value = prev == '=' || (in_array && (prev == '[' || prev == ','));
+          if (value && std::isdigit(static_cast<unsigned char>(c))) check_date_time();
+          const std::string_view stops = value ? " \t\r\n]}#,=[{" : " \t\r\n]}#,=[{.\"'";
+          size_t j = i_;
+          for (; j < text_.size() && stops.find(text_[j]) == std::string_view::npos; ++j)
+            if (static_cast<unsigned char>(text_[j]) >= 0x80) fail("a non-ASCII character outside a string or comment");
+          prev = text_[j - 1];
+          i_ = j;
+          continue;
+        }
+        if (c == '[' || c == '{') open.push_back(header ? 'h' : c);  // 'h': a table header's brackets
+        if ((c == ']' || c == '}') && !open.empty()) open.pop_back();
+        prev = c;
+        ++i_;
+      }
+    }
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw ConfigError(fmt::format("{}:{}: TOML syntax error: {}", name_, line_, what));
+  }
+
+  void check_header() const {
+    size_t k = i_ + 1;
+    if (k < text_.size() && text_[k] == '[') ++k;
+    while (k < text_.size() && (text_[k] == ' ' || text_[k] == '\t')) ++k;
+    if (k == text_.size()) return;
+    const char c = text_[k];
+    const auto b = static_cast<unsigned char>(c);
+    if (std::isalnum(b) || c == '_' || c == '-' || c == '"' || c == '\'' || c == ']') return;
+    fail(fmt::format("a table header must start with a key, saw {}",
+                     b > 0x20 && b < 0x7F ? fmt::format("'{}'", c) : fmt::format("byte 0x{:02X}", b)));
+  }
+
+  // At the start of a value: "YYYY-MM-DDT" must go on with a digit (toml++'s parse_time asserts
+  // one).
+  void check_date_time() const {
+    const std::string_view v = text_.substr(i_, 12);
+    const auto digits = [&](size_t from, size_t n) {
+      for (size_t k = from; k < from + n; ++k)
+        if (!std::isdigit(static_cast<unsigned char>(v[k]))) return false;
+      return true;
+    };
+    if (v.size() == 12 && digits(0, 4) && v[4] == '-' && digits(5, 2) && v[7] == '-' && digits(8, 2) &&
+        (v[10] == 'T' || v[10] == 't') && !digits(11, 1))
+      fail("a date-time needs a time after its 'T'");
+  }
+
+  // Skips the string at i_ (a quote), counting line breaks. TOML 1.0 strings: "basic" with
+  // backslash escapes, 'literal', and the multi-line forms """...""" and '''...''', whose closing
+  // delimiter may follow up to two more quotes (toml.io/en/v1.0.0#string).
+  void skip_string() {
+    const char q = text_[i_];
+    const bool multi = text_.substr(i_, 3) == std::string(3, q);
+    i_ += multi ? 3 : 1;
+    while (i_ < text_.size()) {
+      const char c = text_[i_];
+      if (c == '\\' && q == '"') {
+        ++i_;
+        const auto blank = [&] {
+          return i_ < text_.size() && (text_[i_] == ' ' || text_[i_] == '\t' || text_[i_] == '\r' || text_[i_] == '\n');
+        };
+        // In a multi-line string toml++ tests what follows the backslash for whitespace, and so
+        // every character of a line-ending backslash's blank run and the one after it.
+        const bool line_ending = multi && blank();
+        while (line_ending && blank()) line_ += text_[i_++] == '\n';
+        if (multi && i_ < text_.size() && static_cast<unsigned char>(text_[i_]) >= 0x80)
+          fail("a non-ASCII character right after a backslash or a line-ending backslash in a multi-line string "
+               "(the TOML reader cannot take it there; write it as \\uXXXX)");
+        if (!line_ending && i_ < text_.size() && text_[i_] != '\n') ++i_;  // the escaped character
+      } else if (c == q) {
+        size_t run = 0;
+        while (i_ + run < text_.size() && text_[i_ + run] == q) ++run;
+        if (!multi) run = 1;
+        i_ += run;
+        if (!multi || run >= 3) return;
+      } else if (c == '\n') {
+        if (!multi) return;  // an unclosed single-line string: toml++ reports it
+        ++line_;
+        ++i_;
+      } else {
+        ++i_;
+      }
+    }
+  }
+
+  std::string_view text_;
+  const std::string& name_;
+  size_t i_ = 0;
+  int line_ = 1;
+};
+
 }  // namespace
 
 Value parse_toml(const std::string& text, const std::string& name) {
   auto file = std::make_shared<const std::string>(name);
+  TomlGuard(text, name).check();
   try {
     toml::table t = toml::parse(text, name);
     Value v = convert(t, file);

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_text.h"
 #include "core/strings.h"
 #include "datasets/detail/py_text.h"
 #include "datasets/json_lines.h"
@@ -218,12 +219,10 @@ std::vector<McRequest> load_mc_task(const std::string& task, const fs::path& jso
 
 McRequest mc_request_from_json(const std::string& task, std::string_view json_object, const std::string& where) {
   const auto& info = mc_task_info(task);
-  json record;
-  try {
-    record = json::parse(json_object);
-  } catch (const json::parse_error& e) {
-    throw DataError(fmt::format("{}: not valid JSON ({})", where, e.what()));
-  }
+  std::string why;
+  std::optional<json> parsed = parse_json_text(json_object, &why);
+  if (!parsed) throw DataError(fmt::format("{}: not valid JSON ({})", where, why));
+  json record = std::move(*parsed);
   if (!record.is_object()) throw DataError(where + ": expected a JSON object");
   return build(info.name, Doc{record, where});
 }

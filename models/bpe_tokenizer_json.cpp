@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_text.h"
 #include "models/bpe_tokenizer.h"
 #include "models/unicode.h"
 
@@ -42,12 +43,10 @@ void BpeTokenizer::parse(std::string_view json_text, std::string_view config_tex
 }
 
 void BpeTokenizer::parse_json(std::string_view json_text, std::string_view config_text) {
-  json j;
-  try {
-    j = json::parse(json_text.begin(), json_text.end());
-  } catch (const json::parse_error& e) {
-    fail(fmt::format("not valid JSON (parse error at byte {})", e.byte));
-  }
+  std::string why;
+  std::optional<json> parsed = parse_json_text(json_text, &why);
+  if (!parsed) fail(fmt::format("not valid JSON ({})", why));
+  json j = std::move(*parsed);
   if (!j.is_object()) fail("the top level is not a JSON object");
   if (!j.contains("model") || !j["model"].is_object()) fail("missing the \"model\" object");
   const json& model = j["model"];
@@ -162,6 +161,11 @@ void BpeTokenizer::parse_json(std::string_view json_text, std::string_view confi
       if (!t.is_object() || !t.contains("id") || !t["id"].is_number_integer() || !t.contains("content") ||
           !t["content"].is_string() || t["content"].get<std::string>().empty())
         fail(fmt::format("added_tokens entry #{} needs an integer 'id' and a non-empty 'content'", added_.size()));
+      // Ids are u32 in HF tokenizers (AddedToken's id); a negative one came out of encode() as is.
+      const json& id = t["id"];
+      if (id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX)
+        fail(fmt::format("added_tokens entry #{}: id {} is not a non-negative integer below 2^31", added_.size(),
+                         id.dump()));
       AddedToken a;
       a.content = t["content"].get<std::string>();
       // HF takes the id of a content the vocab has from the vocab (tokenizer/serialization.rs).
@@ -340,12 +344,10 @@ void BpeTokenizer::parse_json(std::string_view json_text, std::string_view confi
   if (!config_text.empty()) {
     const std::string saved_origin = origin_;
     origin_ = origin_ + " (tokenizer_config.json)";
-    json c;
-    try {
-      c = json::parse(config_text.begin(), config_text.end());
-    } catch (const json::parse_error& e) {
-      fail(fmt::format("not valid JSON (parse error at byte {})", e.byte));
-    }
+    std::string why;
+    std::optional<json> parsed = parse_json_text(config_text, &why);
+    if (!parsed) fail(fmt::format("not valid JSON ({})", why));
+    json c = std::move(*parsed);
     if (!c.is_object()) fail("the top level is not a JSON object");
     if (c.contains("add_bos_token") && !c["add_bos_token"].is_null()) add_bos_token_ = flag(c, "add_bos_token", false);
     auto resolve = [&](const char* key) -> std::optional<int64_t> {

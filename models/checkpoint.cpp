@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_text.h"
 
 namespace repro {
 namespace fs = std::filesystem;
@@ -33,12 +34,10 @@ std::map<std::string, std::string> read_index(const fs::path& index_path) {
   std::stringstream ss;
   ss << in.rdbuf();
   const std::string origin = index_path.string();
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(ss.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw ModelError(fmt::format("{}: not valid JSON (parse error at byte {})", origin, e.byte));
-  }
+  std::string why;
+  std::optional<nlohmann::json> parsed = parse_json_text(ss.str(), &why);
+  if (!parsed) throw ModelError(fmt::format("{}: not valid JSON ({})", origin, why));
+  nlohmann::json j = std::move(*parsed);
   if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
     throw ModelError(origin + ": missing the \"weight_map\" object");
   std::map<std::string, std::string> map;

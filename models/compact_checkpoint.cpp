@@ -12,6 +12,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/json_text.h"
 #include "models/llama_io.h"
 #include "models/safetensors.h"
 
@@ -77,11 +78,10 @@ nlohmann::json read_json(const fs::path& path) {
   if (!in) throw ModelError(fmt::format("{}: cannot open", path.string()));
   std::stringstream ss;
   ss << in.rdbuf();
-  try {
-    return nlohmann::json::parse(ss.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw ModelError(fmt::format("{}: not valid JSON (parse error at byte {})", path.string(), e.byte));
-  }
+  std::string why;
+  std::optional<nlohmann::json> parsed = parse_json_text(ss.str(), &why);
+  if (!parsed) throw ModelError(fmt::format("{}: not valid JSON ({})", path.string(), why));
+  return std::move(*parsed);
 }
 
 // Reads tensors of one file with checks that name the file and the tensor.

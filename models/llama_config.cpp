@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_text.h"
 #include "core/strings.h"
 
 namespace repro {
@@ -90,12 +91,10 @@ const std::vector<std::string>& supported_model_types() {
 }
 
 LlamaConfig LlamaConfig::from_json(std::string_view text, const std::string& origin) {
-  json j;
-  try {
-    j = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    throw ModelError(fmt::format("{}: not valid JSON (parse error at byte {})", origin, e.byte));
-  }
+  std::string why;
+  std::optional<json> parsed = parse_json_text(text, &why);
+  if (!parsed) throw ModelError(fmt::format("{}: not valid JSON ({})", origin, why));
+  json j = std::move(*parsed);
   if (!j.is_object()) throw ModelError(origin + ": the top level is not a JSON object");
   const Reader r(j, origin);
   LlamaConfig c;

@@ -16,6 +16,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/json_text.h"
 
 namespace repro::safetensors {
 namespace {
@@ -77,12 +78,11 @@ Header parse_header(const uint8_t* data, size_t file_size, const std::string& or
   if (n > file_size - 8)
     bad(origin, fmt::format("header length {} exceeds the file size {} (truncated file?)", n, file_size));
 
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(data + 8, data + 8 + n);
-  } catch (const nlohmann::json::parse_error& e) {
-    bad(origin, fmt::format("header is not valid JSON (parse error at byte {} of the header)", e.byte));
-  }
+  std::string why;
+  std::optional<nlohmann::json> parsed =
+      parse_json_text(std::string_view(reinterpret_cast<const char*>(data) + 8, static_cast<size_t>(n)), &why);
+  if (!parsed) bad(origin, fmt::format("header is not valid JSON ({})", why));
+  nlohmann::json j = std::move(*parsed);
   if (!j.is_object()) bad(origin, "header is not a JSON object");
 
   Header h;

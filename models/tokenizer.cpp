@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_text.h"
 #include "models/bpe_tokenizer.h"
 #include "models/sentencepiece_tokenizer.h"
 
@@ -30,12 +31,10 @@ SentencePieceConfig sentencepiece_config(const fs::path& dir) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(ss.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw DataError(fmt::format("{}: not valid JSON (parse error at byte {})", path.string(), e.byte));
-  }
+  std::string why;
+  std::optional<nlohmann::json> parsed = parse_json_text(ss.str(), &why);
+  if (!parsed) throw DataError(fmt::format("{}: not valid JSON ({})", path.string(), why));
+  nlohmann::json j = std::move(*parsed);
   if (!j.is_object()) return out;
   if (j.contains("add_bos_token") && j["add_bos_token"].is_boolean())
     out.add_bos_token = j["add_bos_token"].get<bool>();

@@ -101,3 +101,109 @@ k = 2.5
   Value::Table with_null{{"a", Value(1)}, {"n", Value()}};
   CHECK(parse_toml(to_toml(Value(with_null)), "n.toml").canonical() == "{a=1}");
 }
+
+// Found by fuzz/table_toml (fuzz/README.md): "[[" followed by a line break reached toml++ 3.3's key
+// parser under an assertion (abort with asserts on, undefined behaviour in a clang release build).
+TEST_CASE("config: fuzz: a table header without a key is a ConfigError, not a toml++ assertion", "[core][config]") {
+  // The fuzzer's input, cut to the lines up to the header.
+  const std::string found = "[table]\ntitle = \"Pipeline\"\nsuite = \"pipeline\"\n[suite]\nmodel = \"zoo:tiny\"\n"
+                            "seqlen = { embedded = 16, paper = 2048 }\n[[\ntasks = [\"piqa\", rows]]\n";
+  CHECK(error_of([&] { parse_toml(found, "t.toml"); }) ==
+        "t.toml:7: TOML syntax error: a table header must start with a key, saw byte 0x0A");
+  CHECK(error_of([] { parse_toml("a = 1\n[=]\n", "t.toml"); }) ==
+        "t.toml:2: TOML syntax error: a table header must start with a key, saw '='");
+  CHECK(error_of([] { parse_toml("[[[x]]]\n", "t.toml"); }).find("t.toml:1: TOML syntax error: a table header must "
+                                                                 "start with a key, saw '['") == 0);
+  CHECK(error_of([] { parse_toml("\xEF\xBB\xBF[ \t#\n", "t.toml"); }).find("t.toml:1: TOML syntax error") == 0);
+  // toml++'s own errors stay as they were.
+  const std::string blank = error_of([] { parse_toml("[]\n", "t.toml"); });
+  CHECK(blank.find("t.toml:1: TOML syntax error: ") == 0);
+  CHECK(blank.find("tables with blank bare keys") != std::string::npos);
+
+  // Brackets that open a line inside values, strings and comments are not headers.
+  const Value v = parse_toml(
+      "x = [\n  [\n    1,\n  ],\n  [ ],\n]\n"
+      "s = \"\"\"\n[[\n[=]\"\"\"\"\n"
+      "l = '''\n[\n'''\n"
+      "e = \"a\\\"[\"\n"
+      "# [[\n"
+      "[ \"q]\" . 'r' ]\n[[arr]]\n[[ arr ]]\n",
+      "ok.toml");
+  CHECK(v.as_table().at("x").as_array().size() == 2);
+  CHECK(v.as_table().at("s").as_string() == "[[\n[=]\"");
+  CHECK(v.as_table().at("l").as_string() == "[\n");
+  CHECK(v.as_table().at("q]").as_table().count("r") == 1);
+  CHECK(v.as_table().at("arr").as_array().size() == 2);
+}
+
+// Found by fuzz/table_toml (fuzz/README.md): a non-ASCII character where toml++ 3.3 tests for
+// whitespace (here U+033E after a number) reached TOML_UNREACHABLE in its Unicode whitespace table:
+// undefined behaviour in every build.
+TEST_CASE("config: fuzz: a non-ASCII character outside strings is a ConfigError, not toml++ UB", "[core][config]") {
+  // The start of the fuzzer's input.
+  const std::string found = "[table]\ntir = 20\xCC\xBE }\n[s = [{ meth]\ntir = 2048 }\n";
+  CHECK(error_of([&] { parse_toml(found, "t.toml"); }) ==
+        "t.toml:2: TOML syntax error: a non-ASCII character outside a string or comment");
+  CHECK(error_of([] { parse_toml("a = 1\n\xC3\xA9 = 2\n", "t.toml"); }).find("t.toml:2: TOML syntax error: a non-ASCII") ==
+        0);
+  // The case of marzer/tomlplusplus issue 190: U+00A7 after a line-ending backslash.
+  CHECK(error_of([] { parse_toml("s = \"\"\"\\\n\xC2\xA7\"\"\"\n", "t.toml"); })
+            .find("t.toml:2: TOML syntax error: a non-ASCII character right after a backslash") == 0);
+  CHECK(error_of([] { parse_toml("s = \"\"\"\\\xC2\xA7\"\"\"\n", "t.toml"); })
+            .find("t.toml:1: TOML syntax error: a non-ASCII character right after a backslash") == 0);
+
+  // Non-ASCII text in strings and comments stays fine, and so do line-ending backslashes.
+  const Value v = parse_toml(
+      "# caf\xC3\xA9\n"
+      "a = \"caf\xC3\xA9\" # \xC2\xA7\n"
+      "b = 'caf\xC3\xA9'\n"
+      "c = \"\"\"\n\xC3\xA9\\\n   x\\\"\"\"\"\n"
+      "d = '''\\\n\xC3\xA9'''\n"
+      "[\"t\xC3\xA9\"]\n"
+      "e = 1\n",
+      "ok.toml");
+  CHECK(v.as_table().at("a").as_string() == "caf\xC3\xA9");
+  CHECK(v.as_table().at("b").as_string() == "caf\xC3\xA9");
+  CHECK(v.as_table().at("c").as_string() == "\xC3\xA9x\"");
+  CHECK(v.as_table().at("d").as_string() == "\\\n\xC3\xA9");
+  CHECK(v.as_table().at("t\xC3\xA9").as_table().at("e").loc().line == 10);
+}
+
+// Found by fuzz/table_toml (fuzz/README.md): a '}' where an array expects a value ("[ }") reached
+// toml++ 3.3's parse_value under TOML_ASSERT_ASSUME (an abort with asserts, UB in clang release).
+TEST_CASE("config: fuzz: a '}' inside an array is a ConfigError, not a toml++ assertion", "[core][config]") {
+  // The line of the fuzzer's input that holds it (line 12 there).
+  const std::string found =
+      "[rows]\ncompressor = { method = \"shrink\", factor = [0.5, 0.25], bits = { embedded = [2, 3], paper = [ }, "
+      "solver = { method = \"exact\",0iters = [100, 300] } }\n";
+  CHECK(error_of([&] { parse_toml(found, "t.toml"); }) == "t.toml:2: TOML syntax error: '}' inside an array");
+  CHECK(error_of([] { parse_toml("a = [1,\n  }\n", "t.toml"); }) == "t.toml:2: TOML syntax error: '}' inside an array");
+  // Inline tables in arrays and arrays in inline tables stay fine.
+  const Value v = parse_toml("a = [{ x = [1, { y = 2 }] }, { }]\n", "ok.toml");
+  CHECK(v.as_table().at("a").as_array().size() == 2);
+}
+
+// Found by fuzz/table_toml (fuzz/README.md): "1979-05-27T" then a control character reached toml++
+// 3.3's parse_time, which asserts a digit.
+TEST_CASE("config: fuzz: a date-time without a time after 'T' is a ConfigError", "[core][config]") {
+  CHECK(error_of([] { parse_toml(std::string("a = 1\nd = 1979-05-27T\x01\0\0\x06" "2\n", 27), "t.toml"); }) ==
+        "t.toml:2: TOML syntax error: a date-time needs a time after its 'T'");
+  CHECK(error_of([] { parse_toml("x = [1, 1979-05-27tx]\n", "t.toml"); }) ==
+        "t.toml:1: TOML syntax error: a date-time needs a time after its 'T'");
+  // Date-like keys stay fine, and dates reach toml++ (which reads them; ReproBench then refuses them).
+  const Value v = parse_toml("[1979-05-27t]\n1979-05-27T = 1\n", "ok.toml");
+  CHECK(v.as_table().at("1979-05-27t").as_table().count("1979-05-27T") == 1);
+  CHECK(error_of([] { parse_toml("e = [1979-05-27, 1979-05-27t00:00:00]\nd = 1979-05-27T07:32:00Z\n", "ok.toml"); }) ==
+        "ok.toml:2: dates and times are not supported in ReproBench configs");  // the first in table order
+}
+
+// Found by fuzz/table_toml (fuzz/README.md): toml++ 3.3 reads a bare value ahead through quotes,
+// so a non-ASCII character after `"""` in "0924-02-27T07\"\"\":3task..." reached its Unicode table.
+TEST_CASE("config: fuzz: a non-ASCII character in a bare value after quotes is a ConfigError", "[core][config]") {
+  const std::string found = std::string("[table]\ntitle = \"T\"\nmetr= 0924-02-27T07\"\"\":3task\0\0.", 49) + "\xEF\xBB\xBE\n";
+  CHECK(error_of([&] { parse_toml(found, "t.toml"); }) ==
+        "t.toml:3: TOML syntax error: a non-ASCII character outside a string or comment");
+  // Quoted key segments after bare ones are strings.
+  const Value v = parse_toml("a.\"\xC3\xA9\" = 1\nb = [1, \"\xC3\xA9\"]\n", "ok.toml");
+  CHECK(v.as_table().at("a").as_table().count("\xC3\xA9") == 1);
+}

@@ -182,3 +182,14 @@ TEST_CASE("the built embedded corpus loads and matches its MANIFEST", "[datasets
     CHECK(s.text.size() > 1000000);
   }
 }
+
+// The bug fuzz/hf_config and fuzz/safetensors found (fuzz/README.md), in the JSON-lines reader: a
+// number beyond the range of double made nlohmann::json throw out_of_range.406, which escaped a
+// reader that caught only parse_error.
+TEST_CASE("fuzz: a JSON line with a number beyond double gives a DataError naming file:line", "[datasets]") {
+  TempDir dir("c4big");
+  auto file = dir / "c4-validation.00000-of-00008.json";
+  write_text(file, "{\"text\": \"ok\"}\n{\"text\": \"x\", \"n\": 1e400}\n");
+  CHECK(error_of([&] { repro::load_c4_validation(dir.path()); }) ==
+        file.string() + ":2: not valid JSON (number overflow parsing '1e400')");
+}

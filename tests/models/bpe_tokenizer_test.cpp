@@ -253,3 +253,22 @@ TEST_CASE("malformed tokenizer.json gives one DataError line", "[models][bpe]") 
   j["added_tokens"][0].erase("id");
   CHECK_CONTAINS(bpe_error(j.dump()), "added_tokens entry #0");
 }
+
+// Found by fuzz/tokenizer_json (fuzz/README.md): an added token with a negative id loaded, and
+// encode() returned that id (-2), below zero and so outside every embedding table.
+TEST_CASE("fuzz: an added token with a negative id is a DataError, not a negative token id", "[models][bpe]") {
+  // The tokenizer.json part of the fuzzer's input (its text part, "a,-\xD9{...", contained "ab").
+  const std::string found =
+      R"({"model": {"vocab": {"a": 0, "-": 1, "kkkkkkkkkkkkkkkkkkkkkkkkkkb": 1}, "merges": []}, "normaliz'er": )"
+      R"({"ert": false}, "added_tokens": [{"id": -2, "content": "ab", "normalized": true}]})";
+  CHECK(bpe_error(found) ==
+        "/m/tokenizer.json: added_tokens entry #0: id -2 is not a non-negative integer below 2^31");
+  json j = json::parse(found);
+  j["added_tokens"][0]["id"] = 1ll << 31;
+  CHECK_CONTAINS(bpe_error(j.dump()), "id 2147483648 is not a non-negative integer below 2^31");
+  // With a valid id the added token encodes to it, inside vocab_size().
+  j["added_tokens"][0]["id"] = 2;
+  const auto tok = BpeTokenizer::from_json(j.dump(), "/m/tokenizer.json");
+  CHECK(tok->vocab_size() == 3);
+  CHECK(tok->encode("ab", false) == Ids{2});
+}

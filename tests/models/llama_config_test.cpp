@@ -147,3 +147,23 @@ TEST_CASE("to_json and from_json round trip", "[models][config]") {
     CHECK(b.eos_token_ids == a.eos_token_ids);
   }
 }
+
+// Found by fuzz/hf_config (fuzz/README.md): a number beyond the range of double ("1e1936") made
+// nlohmann::json throw out_of_range.406, which from_json did not catch (it caught parse_error only).
+TEST_CASE("fuzz: a number beyond double in config.json is a ModelError, not a foreign exception", "[models][config]") {
+  // The fuzzer's input, byte for byte.
+  const std::string found =
+      "{\"model_type\": \"qwen3\", \"vocab_sizerope_scaling\": 1e1936, \"hidden_size\": 1024, "
+      "\"inter'ediate_size\": 3072, \"num_hidden_layers\": 28, \"num_attention_heads\": 16, "
+      "\"num_key_val|ue_heads\": 8, \"head_dim\": 128, \"rope_parameters\": {\"rope_type\": \"default\", "
+      "\"rope_theta\": 1000000.0}, \"dtype\xda\xdd\xdf\x9eobl:ft16\", \"attention_bias\": false}";
+  CHECK(found.size() == 317);
+  const std::string msg =
+      repro::test::error_of<ModelError>([&] { LlamaConfig::from_json(found, "/m/config.json"); });
+  CHECK(msg == "/m/config.json: not valid JSON (number overflow parsing '1e1936')");
+  CHECK(repro::test::error_of<ModelError>([] { LlamaConfig::from_json("{\"a\": -1e999}", "c.json"); }) ==
+        "c.json: not valid JSON (number overflow parsing '-1e999')");
+  // A syntax error still names the byte.
+  CHECK_CONTAINS(repro::test::error_of<ModelError>([] { LlamaConfig::from_json("{\"a\": 1e", "c.json"); }),
+                 "c.json: not valid JSON (parse error at byte ");
+}

@@ -224,3 +224,22 @@ TEST_CASE("pickle checkpoints are refused with the reason", "[models][safetensor
   TempDir empty("empty");
   CHECK_CONTAINS(repro::test::error_of<ModelError>([&] { CheckpointReader r2(empty.path()); }), "no model.safetensors");
 }
+
+// Found by fuzz/safetensors (fuzz/README.md): a number beyond the range of double in the header
+// ("5...1e40...") made nlohmann::json throw out_of_range.406, which the reader did not catch.
+TEST_CASE("fuzz: a header number beyond double is a ModelError, not a foreign exception", "[models][safetensors]") {
+  static const char kFound[] =  // the fuzzer's 128-byte input: header length 112, then the header
+      "p\000\000\000\000\000\000\000555555555550001e4000000000000000000000000000050953643140399"
+      "90499{\042s\042:{\042dtype\042:\042@\000\000\000\000\000\000\000{\042a\042:{\042d&type&:"
+      "\042F8]}}    \000\000\000\376\0002\000\000";
+  static_assert(sizeof(kFound) - 1 == 128);
+  const auto* bytes = reinterpret_cast<const uint8_t*>(kFound);
+  const std::string msg = repro::test::error_of<ModelError>(
+      [&] { repro::safetensors::parse_header(bytes, sizeof(kFound) - 1, "/m/found.safetensors"); });
+  CHECK(msg.rfind("/m/found.safetensors: header is not valid JSON (number overflow parsing '5", 0) == 0);
+  CHECK(msg.find('\n') == std::string::npos);
+
+  TempDir dir("st");
+  write_with_header(dir / "big.safetensors", R"({"w": {"dtype": "F32", "shape": [1e999], "data_offsets": [0, 4]}})", 4);
+  CHECK_CONTAINS(open_error(dir / "big.safetensors"), "number overflow parsing '1e999'");
+}
