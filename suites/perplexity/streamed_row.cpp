@@ -63,16 +63,23 @@ class StreamedEval final : public BlockStream {
 
   // Embeds the calibration tokens and every eval window in one visit of the embeddings.
   at::Tensor embed(CausalLM& model, const at::Tensor& tokens) override {
-    sm_.load_embeddings();
+    {
+      auto t = ctx_.timer().scope("read");
+      sm_.load_embeddings();
+    }
     at::Tensor h = tokens.defined() ? model.embed(tokens) : at::Tensor();
     for (const at::Tensor& w : windows_) hidden_.push_back(model.embed(w));
     sm_.release_embeddings();
     return h;
   }
 
-  void load_block(CausalLM&, int64_t i) override { sm_.load_block(i); }
+  void load_block(CausalLM&, int64_t i) override {
+    auto t = ctx_.timer().scope("read");  // the shards through the mapping, converted to the run's dtype
+    sm_.load_block(i);
+  }
 
   void block_done(CausalLM& model, int64_t i) override {
+    auto t = ctx_.timer().scope("eval");
     at::NoGradGuard no_grad;
     DecoderBlock& block = model.block(i);
     for (at::Tensor& h : hidden_) {
@@ -269,7 +276,6 @@ Record run_streamed_row(const RowSpec& row, RunContext& ctx, const nlohmann::jso
       eval.embed(model, at::Tensor());
       auto progress = ctx.progress("blocks", model.num_layers());
       for (int64_t i = 0; i < model.num_layers(); ++i) {
-        auto t = ctx.timer().scope("eval");
         eval.load_block(model, i);
         model.block(i).to(ctx.device(), sm->dtype());
         eval.block_done(model, i);
