@@ -94,10 +94,10 @@ class TomlGuard {
         if (c == '}' && in_array) fail("'}' inside an array");
         if (std::string_view("[]{}=,.").find(c) == std::string_view::npos) {
           // A bare key segment or value. toml++ reads a value ahead up to a value terminator,
-          // quotes included, testing each character for whitespace.
+          // quotes and opening brackets included ("2['..."), testing each character for whitespace.
           const bool value = prev == '=' || (in_array && (prev == '[' || prev == ','));
           if (value && std::isdigit(static_cast<unsigned char>(c))) check_date_time();
-          const std::string_view stops = value ? " \t\r\n]}#,=[{" : " \t\r\n]}#,=[{.\"'";
+          const std::string_view stops = value ? " \t\r\n]}#,=" : " \t\r\n]}#,=[{.\"'";
           size_t j = i_;
           for (; j < text_.size() && stops.find(text_[j]) == std::string_view::npos; ++j)
             if (static_cast<unsigned char>(text_[j]) >= 0x80) fail("a non-ASCII character outside a string or comment");

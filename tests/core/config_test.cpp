@@ -208,6 +208,9 @@ TEST_CASE("config: fuzz: a non-ASCII character in a bare value after quotes is a
   const std::string no_date = std::string("[table]\ntitle = \"T\"\nmetr= 0924T07\"\"\":3task\0\0.", 45) + "\xEF\xBB\xBE\n";
   CHECK(error_of([&] { parse_toml(no_date, "t.toml"); }) ==
         "t.toml:3: TOML syntax error: a non-ASCII character outside a string or comment");
+  // Found after the merge: an opening bracket and a quote inside a bare value ("2['" then U+FCBF).
+  CHECK(error_of([] { parse_toml("#\"sc[suite]]\nt-r = 2['\xEF\xB2\xBF" "eSi", "t.toml"); }) ==
+        "t.toml:2: TOML syntax error: a non-ASCII character outside a string or comment");
   // Quoted key segments after bare ones are strings.
   const Value v = parse_toml("a.\"\xC3\xA9\" = 1\nb = [1, \"\xC3\xA9\"]\n", "ok.toml");
   CHECK(v.as_table().at("a").as_table().count("\xC3\xA9") == 1);
