@@ -131,10 +131,10 @@ class TomlGuard {
   }
 
   // At the start of a value: a local date ("YYYY-MM-DD", alone or starting a date-time) or a local
-  // time ("HH:MM") is refused before toml++ parses it. ReproBench configs have no use for them (they
-  // are refused after parsing too), and toml++ 3.3 asserts on malformed ones: "1979-05-27T" with no
-  // digit after the 'T' (parse_time), "1979-05-25 9 ]" (a time too short after the space:
-  // parse_value's value-terminator assumption).
+  // time ("HH:MM"), or what starts like one, is refused before toml++ parses it. ReproBench configs
+  // have no use for them (they are refused after parsing too), and toml++ 3.3 asserts on malformed
+  // ones: "1979-05-27T" with no digit after the 'T' (parse_time), "1979-05-25 9 ]" and
+  // "1978-04-;" (parse_value's value-terminator assumption).
   void check_date_time() const {
     const std::string_view v = text_.substr(i_, 10);
     const auto digits = [&](size_t from, size_t n) {
@@ -143,8 +143,10 @@ class TomlGuard {
         if (!std::isdigit(static_cast<unsigned char>(v[k]))) return false;
       return true;
     };
-    const bool date = v.size() >= 10 && digits(0, 4) && v[4] == '-' && digits(5, 2) && v[7] == '-' && digits(8, 2);
-    const bool time = v.size() >= 5 && digits(0, 2) && v[2] == ':' && digits(3, 2);
+    // Prefixes too: toml++ takes "YYYY-" or "HH:" for the start of a date or time and asserts on
+    // what does not complete it ("1978-04-;").
+    const bool date = v.size() >= 5 && digits(0, 4) && v[4] == '-';
+    const bool time = v.size() >= 3 && digits(0, 2) && v[2] == ':';
     if (date || time) fail("dates and times are not supported in ReproBench configs");
   }
 

@@ -193,6 +193,7 @@ TEST_CASE("config: fuzz: date and time values are a ConfigError before toml++ pa
   CHECK(error_of([] { parse_toml("x = [1, 1979-05-27tx]\n", "t.toml"); }) == "t.toml:1: " + refused);
   CHECK(error_of([] { parse_toml("t5ctypeIcEle =1979-05-25 9 ] \x7f\nc\"o", "t.toml"); }) == "t.toml:1: " + refused);
   CHECK(error_of([] { parse_toml("a = 2\nt = 07:32:00\n", "t.toml"); }) == "t.toml:2: " + refused);
+  CHECK(error_of([] { parse_toml("[table]\nt  = 1978-04-;= 0 }.eow]]\n", "t.toml"); }) == "t.toml:2: " + refused);
   // Date-like keys stay fine, and so do numbers.
   const Value v = parse_toml("[1979-05-27t]\n1979-05-27T = 1\nn = 1979\nm = -5\n", "ok.toml");
   CHECK(v.as_table().at("1979-05-27t").as_table().count("1979-05-27T") == 1);
