@@ -14,6 +14,10 @@
 namespace repro {
 namespace {
 
+// How far past the vocabulary's size a model.vocab id may lie (gaps allowed, not sparse ids).
+constexpr int64_t kMaxIdGap = int64_t{1} << 20;
+
+
 using nlohmann::json;
 
 std::string type_of(const json& j) {
@@ -63,6 +67,12 @@ void BpeTokenizer::parse_json(std::string_view json_text, std::string_view confi
     const json& id = it.value();
     if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX)
       fail(fmt::format("model.vocab['{}'] is not a non-negative integer id below 2^31", short_text(it.key())));
+    // Ids index a dense id -> token table: one far beyond the vocabulary's size (found by
+    // fuzz/tokenizer_json: id 1111111111 in a 5-token vocab asked for 8.9 GB) is refused. Real
+    // vocabularies number their tokens 0 .. n-1.
+    if (id.get<int64_t>() >= static_cast<int64_t>(vocab.size()) + kMaxIdGap)
+      fail(fmt::format("model.vocab['{}'] has id {}, beyond the vocabulary's {} entries by more than {} (ids must be dense)",
+                       short_text(it.key()), id.get<int64_t>(), vocab.size(), kMaxIdGap));
     const auto [pos, inserted] = vocab_.emplace(it.key(), id.get<int64_t>());
     const auto index = static_cast<size_t>(pos->second);
     if (index >= id_to_token_.size()) id_to_token_.resize(std::max(index + 1, 2 * id_to_token_.size()), nullptr);

@@ -272,3 +272,16 @@ TEST_CASE("fuzz: an added token with a negative id is a DataError, not a negativ
   CHECK(tok->vocab_size() == 3);
   CHECK(tok->encode("ab", false) == Ids{2});
 }
+
+// Found by fuzz/tokenizer_json (fuzz/README.md): a vocab id of 1111111111 in a five-token
+// vocabulary sized the dense id -> token table to 8.9 GB (the fuzzer's out-of-memory limit).
+TEST_CASE("fuzz: a vocab id far beyond the vocabulary's size is a DataError, not an 8.9 GB table", "[models][bpe]") {
+  const std::string found =
+      R"({"model": {"type": "BPE", "vocab": {"a": 0, "x": 1111111111, "y": 2, "ax": 3, "xy": 4}, "merges": [["x", "y"]]}})";
+  CHECK_CONTAINS(bpe_error(found), "model.vocab['x'] has id 1111111111, beyond the vocabulary's 5 entries");
+  // Gaps below the bound stay fine (ids need not be contiguous).
+  json j = json::parse(found);
+  j["model"]["vocab"]["x"] = 1000;
+  const auto tok = BpeTokenizer::from_json(j.dump(), "/m/tokenizer.json");
+  CHECK(tok->encode("xy", false) == Ids{4});
+}
