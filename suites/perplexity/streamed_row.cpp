@@ -23,15 +23,12 @@
 #include "models/tokenizer.h"
 #include "suites/engine/layerwise_engine.h"
 #include "suites/eval/perplexity.h"
+#include "suites/perplexity/perplexity_pipeline.h"
 
 namespace repro {
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path data_dir_of(const RunContext& ctx) {
-  return ctx.options().data_dir.empty() ? project_root() / "data" : ctx.options().data_dir;
-}
 
 // MemTotal from /proc/meminfo in MiB (0 when unreadable).
 double physical_memory_mb() {
@@ -182,7 +179,7 @@ RunPlan perplexity_run_plan(const RowSpec& row, RunContext& ctx, const fs::path&
     const auto& info = text_dataset_info(ds);
     int64_t n = p.get_int("eval_windows");
     if (n == 0) {
-      const TextSplit split = load_text_split(ds, data_dir_of(ctx), info.eval_split);
+      const TextSplit split = load_text_split(ds, perplexity_data_dir(ctx), info.eval_split);
       n = static_cast<int64_t>(split.text.size()) / 4 / plan.seqlen;
       if (info.eval_max_windows) n = std::min(n, *info.eval_max_windows);
     }
@@ -193,7 +190,7 @@ RunPlan perplexity_run_plan(const RowSpec& row, RunContext& ctx, const fs::path&
 
 Record run_streamed_row(const RowSpec& row, RunContext& ctx, const nlohmann::json& model_id) {
   const Params& p = row.suite_params;
-  const fs::path dd = data_dir_of(ctx);
+  const fs::path dd = perplexity_data_dir(ctx);
   const fs::path dir = model_id["path"].get<std::string>();
   const int64_t seqlen = p.get_int("seqlen");
   if (!row.slot("transforms").empty())
