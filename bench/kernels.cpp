@@ -3,7 +3,7 @@
 // batches 1, 4, 16, 64. The timing protocol (rotated weights larger than L3, a correctness check
 // before timing, warm-up, candidate and baseline alternating) is kernels/speed/kernel_speed.h.
 //
-//   bench_kernels [--threads=N] [--benchmark_filter=REGEX] [--reps=N]
+//   bench_kernels [--threads=N] [--benchmark_filter=REGEX] [--reps=N] [--burst=N]
 //   repro bench kernels --benchmark_filter='^q4g128/4096x14336/b1/'
 //
 // Without --threads the kernels use every core, as OpenBLAS does by default (the baseline's own
@@ -37,6 +37,7 @@ namespace ks = repro::kernels::speed;
 c10::Device g_device(c10::kCPU);
 double g_triad = 0;
 int g_reps = 15;
+int g_burst = 8;  // back-to-back calls per timed burst (kernels/speed/kernel_speed.h)
 int g_threads = 0;  // 0: every core
 
 struct Shape {
@@ -55,6 +56,7 @@ void run(benchmark::State& state, const std::string& format, Shape shape, int64_
   spec.cols = shape.in;
   spec.batch = batch;
   spec.reps = g_reps;
+  spec.burst = g_burst;
   spec.threads = g_threads;
   ks::CaseResult r;
   for (auto _ : state) {
@@ -81,6 +83,7 @@ void register_all() {
   g_triad = ks::triad_gbps(g_threads);
   benchmark::AddCustomContext("triad_GBps", fmt::format("{:.2f}", g_triad));
   benchmark::AddCustomContext("kernel_threads", std::to_string(ks::threads_or_all(g_threads)));
+  benchmark::AddCustomContext("burst", std::to_string(g_burst));
   for (const std::string& f : kFormats)
     for (const Shape& s : kShapes)
       for (int64_t b : kBatches)
@@ -94,11 +97,15 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // --reps=N (timed calls per side) is ours; the rest goes to run_main / Google Benchmark.
+  // --reps=N (timed bursts per side) and --burst=N are ours; the rest goes to run_main / Google Benchmark.
   std::vector<char*> args;
   for (int i = 0; i < argc; ++i) {
     if (std::strncmp(argv[i], "--reps=", 7) == 0) {
       g_reps = std::max(1, std::atoi(argv[i] + 7));
+      continue;
+    }
+    if (std::strncmp(argv[i], "--burst=", 8) == 0) {
+      g_burst = std::max(1, std::atoi(argv[i] + 8));
       continue;
     }
     if (std::strncmp(argv[i], "--threads=", 10) == 0) g_threads = std::max(0, std::atoi(argv[i] + 10));

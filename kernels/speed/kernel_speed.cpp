@@ -29,19 +29,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int64_t kCheckRows = 32;  // outputs checked at each end of the weight
 
-// OpenBLAS's thread count, when libtorch's BLAS is OpenBLAS (looked up at run time, so the harness
-// links no BLAS itself). Returns the previous count (0 when not OpenBLAS).
-int set_blas_threads(int n) {
-  using Get = int (*)();
-  using Set = void (*)(int);
-  auto get = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-  auto set = reinterpret_cast<Set>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-  if (!get || !set) return 0;
-  const int before = get();
-  set(n);
-  return before;
-}
-
 int copies_for(double bytes, double min_mb) {
   return std::max(2, static_cast<int>(std::ceil(min_mb * 1e6 / std::max(1.0, bytes))));
 }
@@ -276,23 +263,28 @@ CaseResult run_case(const CaseSpec& s) {
   r.blas_threads = blas_before > 0 ? threads : 0;
   const auto after_kernel = std::chrono::milliseconds(5);
   const auto after_blas = std::chrono::microseconds(static_cast<int64_t>(s.settle_ms * 1000));
+  const int burst = std::max(1, s.burst);
   for (int i = 0; i < s.warmup; ++i) {
     run_candidate(s, c, i % nc, xp, yp);
     baseline(i % nb);
   }
   std::this_thread::sleep_for(after_blas);
+  // Sample i: `burst` candidate calls back to back on consecutive copies, a short pause, then as many
+  // baseline calls, then the settle pause. A sample's time is per call (the burst's over its length).
   std::vector<double> tc, tb, ratio;
+  int next = s.warmup;
   for (int i = 0; i < s.reps; ++i) {
     const auto t0 = Clock::now();
-    run_candidate(s, c, (i + s.warmup) % nc, xp, yp);
+    for (int k = 0; k < burst; ++k) run_candidate(s, c, (next + k) % nc, xp, yp);
     const auto t1 = Clock::now();
     std::this_thread::sleep_for(after_kernel);
     const auto t2 = Clock::now();
-    baseline((i + s.warmup) % nb);
+    for (int k = 0; k < burst; ++k) baseline((next + k) % nb);
     const auto t3 = Clock::now();
     std::this_thread::sleep_for(after_blas);
-    tc.push_back(std::chrono::duration<double>(t1 - t0).count());
-    tb.push_back(std::chrono::duration<double>(t3 - t2).count());
+    next += burst;
+    tc.push_back(std::chrono::duration<double>(t1 - t0).count() / burst);
+    tb.push_back(std::chrono::duration<double>(t3 - t2).count() / burst);
     ratio.push_back(tb.back() / tc.back());
   }
   if (blas_before > 0) set_blas_threads(blas_before);
@@ -300,6 +292,22 @@ CaseResult run_case(const CaseSpec& s) {
   r.baseline = summarize(tb);
   r.speedup = summarize(ratio).median;
   return r;
+}
+
+// OpenBLAS's entry points are looked up at run time, so the harness links no BLAS itself.
+int blas_threads() {
+  using Get = int (*)();
+  auto get = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  return get ? get() : 0;
+}
+
+int set_blas_threads(int n) {
+  using Set = void (*)(int);
+  auto set = reinterpret_cast<Set>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  const int before = blas_threads();
+  if (!set || before == 0) return 0;
+  set(n);
+  return before;
 }
 
 int threads_or_all(int threads) {

@@ -53,16 +53,18 @@ class KernelSpeedSuite : public Suite {
       i.name = "kernel_speed";
       i.family = Suite::kFamily;
       i.summary = "CPU kernel time of a compressed weight format vs dense fp32 OpenBLAS at a layer shape and batch";
-      i.version = "1";
+      i.version = "2";
       i.params = {
           param_string("format", "q4g128", "weight format: fp32, q<bits>g<group>, 2:4, 2:4+lr<rank>"),
           param_string("shape", "down_proj", "a Llama-3-8B linear (q_proj, k_proj, gate_proj, down_proj, ...) or <out>x<in>"),
           param_int("batch", 1, "rows of x (tokens)").at_least(1),
           param_int("threads", 0, "kernel and triad threads (0: every core, as OpenBLAS uses by default)").at_least(0),
-          param_int("reps", 15, "timed calls of each of kernel and baseline, alternating").at_least(3),
+          param_int("reps", 15, "timed bursts of each of kernel and baseline, alternating").at_least(3),
+          param_int("burst", 8, "back-to-back calls per timed burst, as a decode step runs its layers (1: cold calls)")
+              .range(1, 1000),
           param_float("min_buffer_mb", 128, "total size of the rotated weight copies (defeats the L3 cache)"),
           param_float("triad_mb", 128, "array size of the bandwidth triad"),
-          param_float("settle_ms", 200, "untimed pause after each baseline call (OpenBLAS workers spin before they sleep)"),
+          param_float("settle_ms", 200, "untimed pause after each baseline burst (OpenBLAS workers spin before they sleep)"),
       };
       i.metrics = {
           {"time_us", Better::Lower, "kernel median microseconds per call", 4},
@@ -107,6 +109,7 @@ class KernelSpeedSuite : public Suite {
     spec.batch = p.get_int("batch");
     spec.threads = ks::threads_or_all(static_cast<int>(p.get_int("threads")));
     spec.reps = static_cast<int>(p.get_int("reps"));
+    spec.burst = static_cast<int>(p.get_int("burst"));
     spec.min_buffer_mb = p.get_float("min_buffer_mb");
     spec.settle_ms = p.get_float("settle_ms");
     spec.seed = ctx.seed();
