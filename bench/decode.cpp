@@ -1,6 +1,9 @@
 // End-to-end generation speed on CPU: decode (one token at a time at batch 1, with a KV cache) and
-// prefill (a 512-token prompt) of a dense model against the same model compressed to 4 bits
-// (RTN, group 128: the low-bit GEMV kernels) and to 2:4 sparsity (magnitude: the 2:4 kernels).
+// prefill (a 512-token prompt, or the model's context when shorter) of a dense model against the
+// same model compressed to 4 bits (RTN, group 128: the low-bit GEMV kernels) and to 2:4 sparsity
+// (magnitude: the 2:4 kernels).
+// The table version, with perplexity and paired timings: the decode_speed suite
+// (paper_configs/kernels/decode_tiny.toml).
 // Compressed layers run from their compressed form (models/cpu_kernel_form.h), never a dense copy.
 //
 //   bench_decode --benchmark_filter=decode/tiny
@@ -18,6 +21,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/core/grad_mode.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 
@@ -37,7 +41,7 @@ using repro::KvCache;
 
 constexpr int64_t kPrompt = 128;        // tokens in the cache before decoding is timed
 constexpr int64_t kDecodeSteps = 16;    // tokens decoded per benchmark iteration
-constexpr int64_t kPrefill = 512;       // prompt length of the prefill benchmark
+constexpr int64_t kPrefill = 512;       // prompt length of the prefill benchmark (at most the model's positions)
 
 repro::LlamaConfig config_of(const std::string& model) {
   if (model == "llama3_8b") {
@@ -105,7 +109,8 @@ void prefill_bench(benchmark::State& state, const std::string& model, const std:
   at::NoGradGuard no_grad;
   auto m = make_model(model, format);
   const bool blocks_only = model == "llama3_8b";
-  at::Tensor prompt = at::randint(0, m->config().vocab_size, {1, kPrefill}, at::TensorOptions().dtype(at::kLong));
+  const int64_t n = std::min(kPrefill, m->config().max_position_embeddings);
+  at::Tensor prompt = at::randint(0, m->config().vocab_size, {1, n}, at::TensorOptions().dtype(at::kLong));
   {
     std::vector<KvCache> warm;
     step(*m, prompt, warm, blocks_only);
@@ -114,7 +119,7 @@ void prefill_bench(benchmark::State& state, const std::string& model, const std:
     std::vector<KvCache> caches;
     benchmark::DoNotOptimize(step(*m, prompt, caches, blocks_only).data_ptr());
   }
-  state.counters["tokens_per_s"] = benchmark::Counter(static_cast<double>(kPrefill), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["tokens_per_s"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
 }
 
 // The dense lm_head of Llama-3-8B at one token: [1, 4096] x [128256, 4096]^T.

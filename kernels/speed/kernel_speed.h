@@ -16,10 +16,10 @@
 //    layers: the thread pools stay awake inside a burst, so a call is not charged the wake-up of a
 //    pool that slept through the pause (on a 2-core VM that alone cost up to milliseconds when a
 //    second process held the other core); burst = 1 times single cold calls;
-//  - both sides get the same thread count (OpenBLAS's through openblas_set_num_threads, which
-//    libtorch leaves at 1 here), and an untimed pause follows each call: idle OpenMP and OpenBLAS
-//    workers spin before they sleep (OpenBLAS for up to 2^28 cycles), and on 2 cores one pool's
-//    spinning workers would slow the other side's next call.
+//  - both sides get the same thread count (OpenBLAS's set through openblas_set_num_threads for the
+//    baseline calls and restored after), and an untimed pause follows each burst: idle OpenMP and
+//    OpenBLAS workers spin before they sleep (OpenBLAS for up to 2^28 cycles), and on 2 cores one
+//    pool's spinning workers would slow the other side's next burst.
 
 #include <cstdint>
 #include <string>

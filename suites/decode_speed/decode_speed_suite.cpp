@@ -36,6 +36,7 @@
 #include "methods/api/layer_compressor.h"
 #include "methods/api/model_transform.h"
 #include "models/compressed_linear.h"
+#include "models/cpu_kernel_form.h"
 #include "models/llama_config.h"
 #include "models/random_checkpoint.h"
 #include "suites/eval/model_identity.h"
@@ -69,6 +70,21 @@ LlamaConfig shape_config(const Params& p) {
 
 // The config of a model folder or zoo:NAME (config.json only: nothing is loaded).
 LlamaConfig model_config(const std::string& spec) { return LlamaConfig::load(resolve_model_path(spec) / "config.json"); }
+
+// How many of the model's linears are compressed, and how many of those the CPU kernels take
+// (models/cpu_kernel_form.h); the others multiply by a dense reconstruction.
+std::pair<int64_t, int64_t> kernel_linears(const CausalLM& m) {
+  int64_t compressed = 0, kernel = 0;
+  for (int64_t i = 0; i < m.num_layers(); ++i)
+    for (const std::string& name : DecoderBlock::linear_names()) {
+      const Linear& l = m.block(i).linear(name);
+      if (!l.is_compressed()) continue;
+      ++compressed;
+      // Packs the layer into the forms cache that forward() then reuses.
+      if (uses_cpu_kernels(l.compressed, at::zeros({1, l.compressed->in_features()}))) ++kernel;
+    }
+  return {compressed, kernel};
+}
 
 // One pass of a model over tokens with caches: the whole model, or (shape models) the blocks alone.
 void step(const CausalLM& m, const at::Tensor& tokens, std::vector<KvCache>& caches, bool blocks_only) {
@@ -183,7 +199,7 @@ class DecodeSpeedSuite : public Suite {
           param_int("prefill", 512, "prompt length of the prefill timing").at_least(1),
           param_int("reps", 7, "timed repetitions of each model, alternating").at_least(1),
           param_int("threads", 0, "libtorch and kernel threads (0: every core)").at_least(0),
-          param_int("blas_threads", 0, "OpenBLAS threads, both models (0: as libtorch set them)").at_least(0),
+          param_int("blas_threads", 1, "OpenBLAS threads, both models (0: leave OpenBLAS's own setting)").at_least(0),
           param_float("pause_ms", 20, "untimed pause before each timed repetition").at_least(0),
       };
       i.slots = {{"transforms", ModelTransform::kFamily, true, "change the model before calibration, in order"},
@@ -215,10 +231,8 @@ class DecodeSpeedSuite : public Suite {
     const Params& p = row.suite_params;
     const std::string spec = p.get_string("model");
     nlohmann::json data = nlohmann::json::object();
-    if (is_shape_model(spec)) {
-      const LlamaConfig c = shape_config(p);
-      return {{"model", {{"name", fmt::format("{} ({} blocks, random)", spec, c.num_hidden_layers)}}}, {"data", data}};
-    }
+    if (is_shape_model(spec))  // validated by run_row, so that a bad shape fails its row with a record
+      return {{"model", {{"name", spec}, {"layers", p.get_int("layers")}, {"weights", "random"}}}, {"data", data}};
     const fs::path dd = perplexity_data_dir(ctx);
     const std::string ds = p.get_string("dataset");
     if (ds != "none") data[ds] = dataset_files_sha256(ds, dd, text_dataset_info(ds).eval_split);
@@ -237,9 +251,9 @@ class DecodeSpeedSuite : public Suite {
     const int threads = kernels::speed::threads_or_all(static_cast<int>(p.get_int("threads")));
     const int torch_threads_before = at::get_num_threads();
     at::set_num_threads(threads);
-    // OpenBLAS keeps libtorch's setting (one thread here) unless the row asks: its workers spin
-    // after each call, and beside libtorch's and the kernels' OpenMP pool on 2 cores a second
-    // OpenBLAS thread halved both models' speed (README.md here).
+    // OpenBLAS runs on one thread unless the row asks otherwise: its workers spin after each call,
+    // and beside libtorch's and the kernels' OpenMP pool a second OpenBLAS thread on 2 cores made
+    // the dense model's prefill 5x slower and the compressed models' decode 2-3x slower (README.md).
     const int blas_now = kernels::speed::blas_threads();
     const int blas_threads = p.get_int("blas_threads") > 0 ? static_cast<int>(p.get_int("blas_threads")) : blas_now;
     const int blas_before = blas_now > 0 ? kernels::speed::set_blas_threads(blas_threads) : 0;
@@ -290,6 +304,13 @@ class DecodeSpeedSuite : public Suite {
       rec.metrics["bits_per_weight"] = CompressedLinear::kValueBits;
       rec.metrics["params_kept"] = 1.0;
     }
+    const auto [n_compressed, n_kernel] = kernel_linears(*lm.model);
+    rec.details["compressed_linears"] = n_compressed;
+    rec.details["kernel_linears"] = n_kernel;
+    if (n_kernel < n_compressed)
+      spdlog::warn("decode_speed: {}: {} of {} compressed linears are in a format the CPU kernels do not take; they "
+                   "multiply by a dense reconstruction",
+                   row.display, n_compressed - n_kernel, n_compressed);
     const std::string ds = p.get_string("dataset");
     if (!shape && ds != "none") {
       PerplexityResult r = dataset_perplexity(*lm.model, *lm.tokenizer, lm.tokenize, ds, p.get_int("seqlen"),
