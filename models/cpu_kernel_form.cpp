@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "kernels/dense_gemm.h"
 #include "kernels/sparse_lowrank.h"
 #include "models/compressed_linear.h"
 
@@ -165,6 +166,25 @@ at::Tensor cpu_kernel_forward(const std::shared_ptr<const CompressedLinear>& c, 
   if (!c || !input_allows_kernels(*c, x)) return at::Tensor();
   std::shared_ptr<const CpuKernelForm> form = current_form(c);
   return form ? form->forward(x) : at::Tensor();
+}
+
+at::Tensor cpu_dense_forward(const at::Tensor& weight, const at::Tensor& x) {
+  if (!g_enabled || !x.defined() || !weight.defined() || x.dim() == 0 || weight.dim() != 2) return at::Tensor();
+  if (!x.device().is_cpu() || !weight.device().is_cpu() || x.scalar_type() != at::kFloat ||
+      weight.scalar_type() != at::kFloat || weight.stride(1) != 1)
+    return at::Tensor();
+  const int64_t in = weight.size(1), out = weight.size(0);
+  if (in == 0 || x.size(-1) != in) return at::Tensor();
+  const int64_t rows = x.numel() / in;
+  if (rows == 0 || rows > kCpuKernelMaxRows) return at::Tensor();
+  if (at::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad())) return at::Tensor();
+  const at::Tensor xc = x.contiguous();
+  std::vector<int64_t> sizes = x.sizes().vec();
+  sizes.back() = out;
+  at::Tensor y = at::empty(sizes, x.options());
+  kernels::dense_gemm(xc.data_ptr<float>(), rows, in, weight.data_ptr<float>(), out, in, weight.stride(0),
+                      y.data_ptr<float>(), out, false);
+  return y;
 }
 
 const char* CpuKernelForm::kind() const { return lowbit_ ? "lowbit" : "sparse24"; }

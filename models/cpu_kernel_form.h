@@ -6,7 +6,8 @@
 // at most kCpuKernelMaxRows rows that needs no gradient, in a format the kernels take, it packs the
 // layer once and keeps the packed form while the tensors it was built from stay unchanged (same
 // storage, same version counter: a refiner's in-place step repacks); anything else returns an
-// undefined tensor and the layer runs CompressedLinear::forward, the torch path.
+// undefined tensor and the layer runs CompressedLinear::forward, the torch path. A dense layer's
+// decode-sized inputs go through cpu_dense_forward(), the dense kernel, under the same conditions.
 //
 // The packed forms live in a process-wide cache keyed by the layer's shared_ptr (entries die with
 // their layer), not inside CompressedLinear: the class stays a plain value type whose copies and
@@ -31,10 +32,15 @@ class CpuKernelForm;
 // y = x W_hat^T through the CPU kernels, or an undefined tensor when they do not apply (see above).
 // x: [..., in] any dtype and device; a defined result is [..., out] fp32 on the CPU.
 at::Tensor cpu_kernel_forward(const std::shared_ptr<const CompressedLinear>& c, const at::Tensor& x);
+// y = x W^T for a dense fp32 weight [out, in] through the dense CPU kernel (kernels/dense_gemm.h),
+// or an undefined tensor when it does not apply: an fp32 CPU input of at most kCpuKernelMaxRows
+// rows with no gradient to track, a row-contiguous weight. At decode sizes libtorch's at::linear
+// reaches OpenBLAS's sgemm with one row, several times slower than a GEMV.
+at::Tensor cpu_dense_forward(const at::Tensor& weight, const at::Tensor& x);
 // Whether cpu_kernel_forward(c, x) would run the kernels (packs c if it was not yet).
 bool uses_cpu_kernels(const std::shared_ptr<const CompressedLinear>& c, const at::Tensor& x);
-// Process-wide switch (on by default). Off, every layer runs the torch path: for comparisons (the
-// tests, dense-vs-kernel timings).
+// Process-wide switch (on by default). Off, every layer, dense or compressed, runs the torch path:
+// for comparisons (the tests, dense-vs-kernel timings).
 void set_cpu_kernels_enabled(bool on);
 bool cpu_kernels_enabled();
 

@@ -17,6 +17,9 @@ at::Tensor Linear::forward(const at::Tensor& x) const {
     return y;
   }
   REPRO_ASSERT(weight.defined(), "Linear::forward without a weight or a compressed form");
+  // Decode-sized fp32 CPU inputs: the dense kernel (at::linear would run a one-row sgemm).
+  if (at::Tensor y = cpu_dense_forward(weight, x); y.defined())
+    return bias.defined() ? y + bias.to(y.scalar_type()) : y;
   return at::linear(x, weight, bias);
 }
 

@@ -139,3 +139,37 @@ TEST_CASE("cpu kernels: the packed copy follows in-place changes of scales and v
   CHECK(at::allclose(lc.forward(x), -y0, 1e-5, 1e-5));
   CHECK(at::allclose(ls.forward(x), at::zeros_like(y0)));
 }
+
+TEST_CASE("cpu kernels: a dense Linear at decode sizes runs the dense kernel and equals at::linear",
+          "[models][cpu_kernels]") {
+  at::Generator g = at::make_generator<at::CPUGeneratorImpl>(7);
+  Linear l;
+  l.weight = at::randn({37, 70}, g);
+  l.bias = at::randn({37}, g);
+  const double scale_w = l.weight.abs().sum(1).max().item<double>();
+  for (int64_t rows : {int64_t{1}, int64_t{3}, kCpuKernelMaxRows}) {
+    INFO("rows " << rows);
+    at::Tensor x = at::randn({1, rows, 70}, g);
+    at::Tensor yk = cpu_dense_forward(l.weight, x);
+    REQUIRE(yk.defined());
+    REQUIRE(yk.sizes() == at::IntArrayRef({1, rows, 37}));
+    at::Tensor yt = at::linear(x, l.weight, l.bias);
+    at::Tensor y = l.forward(x);
+    const double bound = 1e-5 * scale_w * x.abs().max().item<double>();
+    CHECK((y - yt).abs().max().item<double>() <= bound);
+    CHECK((yk + l.bias - yt).abs().max().item<double>() <= bound);
+  }
+  // Where it does not apply: too many rows, another dtype, a strided weight, a gradient to track.
+  CHECK_FALSE(cpu_dense_forward(l.weight, at::randn({kCpuKernelMaxRows + 1, 70}, g)).defined());
+  CHECK_FALSE(cpu_dense_forward(l.weight, at::randn({2, 70}, g).to(at::kDouble)).defined());
+  CHECK_FALSE(cpu_dense_forward(at::randn({70, 37}, g).t(), at::randn({2, 70}, g)).defined());
+  at::Tensor w = l.weight.clone().requires_grad_(true);
+  CHECK_FALSE(cpu_dense_forward(w, at::randn({2, 70}, g)).defined());
+  {
+    at::NoGradGuard no_grad;
+    CHECK(cpu_dense_forward(w, at::randn({2, 70}, g)).defined());
+  }
+  set_cpu_kernels_enabled(false);
+  CHECK_FALSE(cpu_dense_forward(l.weight, at::randn({2, 70}, g)).defined());
+  set_cpu_kernels_enabled(true);
+}
