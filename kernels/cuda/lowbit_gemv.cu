@@ -20,6 +20,8 @@ struct LowBitView {
   const uint32_t* scale_zero;
   int64_t rows, n_ktiles, row_words;
   int cols, group_size, n_groups;
+  int sub_shift;  // group of sub-tile s: s >> sub_shift when >= 0 (groups of 128 * 2^k, or one
+                  // group per row: 31), else by division
 };
 
 // The lane's 4 activations of one sub-tile (fp16 -> fp32, exact); zero past cols.
@@ -73,19 +75,21 @@ __global__ void __launch_bounds__(kRowsPerBlock * kWarpSize)
 #pragma unroll
       for (int q = 0; q < kWords; ++q) wd[q] = q < nw ? __ldcs(st + lowbit_word_offset(nw, lane, q)) : 0u;
     }
-#pragma unroll
-    for (int p = 0; p < kSuper; ++p) {
-      if (p >= pk) break;
+    // One k-tile at a time from wd[0 .. kBits), shifting the next k-tile's words down after each:
+    // the loop stays rolled (a quarter of the code for 3 bits) and wd stays in registers.
+#pragma unroll 1
+    for (int p = 0; p < pk; ++p) {
       const int kt = static_cast<int>(kt0) + p;
 #pragma unroll
       for (int j = 0; j < 8; ++j) {
         const int c0 = kt * static_cast<int>(kLowBitKTile) + j * static_cast<int>(kLowBitSubTile);
         if (c0 >= w.cols) break;
         float scale, offset;
-        lowbit_scale_offset(__ldg(sz + c0 / w.group_size), scale, offset);
+        const int group = w.sub_shift >= 0 ? (kt * 8 + j) >> w.sub_shift : c0 / w.group_size;
+        lowbit_scale_offset(__ldg(sz + group), scale, offset);
         float c[4];
 #pragma unroll
-        for (int r = 0; r < 4; ++r) c[r] = static_cast<float>(lowbit_code(wd + p * kBits, kBits, 4 * j + r));
+        for (int r = 0; r < 4; ++r) c[r] = static_cast<float>(lowbit_code(wd, kBits, 4 * j + r));
         const int col = c0 + 4 * lane;
         const bool vector_ok = x_vectors && c0 + static_cast<int>(kLowBitSubTile) <= w.cols;
 #pragma unroll
@@ -97,6 +101,8 @@ __global__ void __launch_bounds__(kRowsPerBlock * kWarpSize)
           }
         }
       }
+#pragma unroll
+      for (int q = 0; q + kBits < kWords; ++q) wd[q] = wd[q + kBits];
     }
   }
 #pragma unroll
@@ -142,7 +148,13 @@ void lowbit_gemv(const LowBitGpuWeight& w, const __half* x, int64_t batch, int64
   if (batch == 0 || w.rows == 0) return;
   LowBitView v{w.words.get(), w.scale_zero.get(), w.rows, w.n_ktiles, w.n_ktiles * kWarpSize * w.bits,
                static_cast<int>(w.cols), static_cast<int>(std::min<int64_t>(w.group_size, int64_t{1} << 30)),
-               static_cast<int>((w.cols + w.group_size - 1) / w.group_size)};
+               static_cast<int>((w.cols + w.group_size - 1) / w.group_size), -1};
+  if (v.n_groups == 1) {
+    v.sub_shift = 31;
+  } else {
+    for (int k = 0; k < 24; ++k)
+      if (w.group_size == (kLowBitSubTile << k)) v.sub_shift = k;
+  }
   const bool vec = reinterpret_cast<uintptr_t>(x) % 8 == 0 && ldx % 4 == 0;
   for (int64_t b0 = 0; b0 < batch; b0 += kLowBitMaxBatch) {
     const int nb = static_cast<int>(std::min<int64_t>(kLowBitMaxBatch, batch - b0));

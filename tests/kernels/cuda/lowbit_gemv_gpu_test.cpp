@@ -20,7 +20,7 @@ TEST_CASE("lowbit_gemv on the GPU equals its emulation and the reference", "[ker
   REPRO_REQUIRE_CUDA_DEVICE();
   at::Generator g = at::make_generator<at::CPUGeneratorImpl>(23);
   struct Shape { int64_t rows, cols, group; };
-  const Shape shapes[] = {{33, 1024, 128}, {7, 1000, 1000}, {65, 3 * 1024 + 256, 256}, {4, 5 * 1024 + 130, 128},
+  const Shape shapes[] = {{33, 1024, 128}, {7, 1000, 1000}, {65, 3 * 1024 + 256, 256}, {4, 5 * 1024 + 130, 128}, {9, 2048 + 512, 384},
                           {1024, 14336, 128}};
   for (int bits : {2, 3, 4})
     for (const Shape& sh : shapes)
