@@ -136,8 +136,10 @@ struct LowBitCase {
   std::vector<DeviceBuffer<__half>> dense;  // dequantized fp16 copies (the baseline)
 };
 
+std::unique_ptr<LowBitCase> g_lowbit_case;  // the last case's weights, reused across batches
+
 LowBitCase& lowbit_case(int bits, Shape s) {
-  static std::unique_ptr<LowBitCase> c;
+  std::unique_ptr<LowBitCase>& c = g_lowbit_case;
   if (c && c->bits == bits && c->shape.out == s.out && c->shape.in == s.in) return *c;
   c.reset();
   c = std::make_unique<LowBitCase>();
@@ -210,8 +212,10 @@ struct SparseCase {
 };
 constexpr int64_t kRank = 64;
 
+std::unique_ptr<SparseCase> g_sparse_case;
+
 SparseCase& sparse_case(Shape s) {
-  static std::unique_ptr<SparseCase> c;
+  std::unique_ptr<SparseCase>& c = g_sparse_case;
   if (c && c->shape.out == s.out && c->shape.in == s.in) return *c;
   c.reset();
   c = std::make_unique<SparseCase>();
@@ -470,6 +474,9 @@ int main(int argc, char** argv) {
   register_all();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  // Device objects go before the CUDA runtime and cuSPARSELt tear down at exit.
+  g_lowbit_case.reset();
+  g_sparse_case.reset();
   g_cublas.reset();
   return 0;
 }
