@@ -3,6 +3,8 @@
 // same S bit for bit, the same iteration counts, and so the same greedy-rounded masks. Edge
 // tiles: constant scores, ties, one huge outlier. No GPU needed.
 
+#if defined(REPRO_KERNEL_TESTS_HAVE_METHODS)  // the CPU Dykstra lives in repro_methods
+
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -95,3 +97,5 @@ TEST_CASE("GPU Dykstra refuses tiles and options it cannot run", "[kernels][cuda
   CHECK_THROWS_AS(dykstra_gpu_emulate(A4.data_ptr<float>(), 2, 4, 2, bad, S.data_ptr<float>(), it.data_ptr<int32_t>()),
                   ConfigError);
 }
+
+#endif  // REPRO_KERNEL_TESTS_HAVE_METHODS

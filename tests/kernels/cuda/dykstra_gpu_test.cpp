@@ -2,7 +2,7 @@
 // methods/common/transposable.h bit for bit): S within 1e-4 (the device expf may differ from
 // the host's by an ulp), the same iteration counts, and the same greedy-rounded masks on almost
 // every tile.
-#if defined(REPRO_HAVE_CUDA_KERNELS)
+#if defined(REPRO_HAVE_CUDA_KERNELS) && defined(REPRO_KERNEL_TESTS_HAVE_METHODS)
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -51,4 +51,4 @@ TEST_CASE("dykstra_gpu equals its emulation and gives the same masks", "[kernels
     }
 }
 
-#endif  // REPRO_HAVE_CUDA_KERNELS
+#endif  // REPRO_HAVE_CUDA_KERNELS && REPRO_KERNEL_TESTS_HAVE_METHODS
