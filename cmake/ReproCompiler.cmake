@@ -1,15 +1,18 @@
 # Warnings, ccache and the shared precompiled ATen header.
 
-add_compile_options(-Wall -Wextra -Winvalid-pch)
+# C++ only: nvcc takes host-compiler warnings through -Xcompiler (kernels/cuda/CMakeLists.txt).
+add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-Wall> $<$<COMPILE_LANGUAGE:CXX>:-Wextra>
+                    $<$<COMPILE_LANGUAGE:CXX>:-Winvalid-pch>)
 # GCC 12 at -O3 reports -Wstringop-overflow, -Warray-bounds or -Wrestrict (whichever is on) on
 # std::string concatenations inlined from libstdc++ (char_traits.h memcpy with an "unbounded" size;
 # GCC bugs 105329 / 105651). All three off for GCC 12 only, so that REPRO_WERROR builds.
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_GREATER_EQUAL 12
    AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
-  add_compile_options(-Wno-stringop-overflow -Wno-array-bounds -Wno-restrict)
+  add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-Wno-stringop-overflow> $<$<COMPILE_LANGUAGE:CXX>:-Wno-array-bounds>
+                      $<$<COMPILE_LANGUAGE:CXX>:-Wno-restrict>)
 endif()
 if(REPRO_WERROR)
-  add_compile_options(-Werror)
+  add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-Werror>)
 endif()
 
 find_program(REPRO_CCACHE ccache)

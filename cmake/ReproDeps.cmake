@@ -22,7 +22,11 @@ if(REPRO_FUZZ)
 endif()
 find_package(Torch REQUIRED)
 find_package(spdlog REQUIRED)
-find_package(Boost REQUIRED COMPONENTS program_options)
+# Boost.ProgramOptions: only the repro CLI (apps/repro) uses it, so a build of a folder subset
+# without it (-DREPRO_FOLDERS=..., e.g. scripts/gpu-check.sh) needs no Boost (162 MB of headers).
+if(NOT DEFINED REPRO_FOLDERS OR "apps/repro" IN_LIST REPRO_FOLDERS)
+  find_package(Boost REQUIRED COMPONENTS program_options)
+endif()
 
 # SentencePiece (tokenizers, zoo training).
 find_path(REPRO_SPM_INCLUDE sentencepiece_processor.h REQUIRED)
