@@ -193,13 +193,6 @@ class DecodeSpeedSuite : public Suite {
           param_int("seqlen", 256, "perplexity window length (tokens)").at_least(2),
           param_int("eval_windows", 0, "perplexity windows (0: all)").at_least(0),
           param_int("eval_batch", 8, "windows per forward pass during evaluation").at_least(1),
-          param_string("calibration", "embedded", "calibration dataset (its training split)"),
-          param_int("nsamples", 128, "calibration sequences").at_least(1),
-          param_int("calib_seqlen", 0, "calibration sequence length (0: seqlen)").at_least(0),
-          param_string("order", "parallel", "calibration order within a block", {"parallel", "sequential"}),
-          param_int("calib_batch", 8, "calibration sequences per block forward").at_least(1),
-          param_string("hessian_cache", "all", "reuse calibration Hessians across rows", {"all", "first", "off"}),
-          param_int("input_samples", 4096, "input rows per layer for compressors that ask for samples").at_least(1),
           param_int("prompt", 128, "tokens in the KV cache before decoding is timed").at_least(1),
           param_int("decode_tokens", 16, "tokens decoded per timed repetition").at_least(1),
           param_int("prefill", 512, "prompt length of the prefill timing").at_least(1),
@@ -208,6 +201,7 @@ class DecodeSpeedSuite : public Suite {
           param_int("blas_threads", 1, "OpenBLAS threads, both models (0: leave OpenBLAS's own setting)").at_least(0),
           param_float("pause_ms", 20, "untimed pause before each timed repetition").at_least(0),
       };
+      for (ParamSpec& c : calibration_params()) i.params.push_back(std::move(c));
       i.slots = {{"transforms", ModelTransform::kFamily, true, "change the model before calibration, in order"},
                  {"compressor", LayerCompressor::kFamily, false, "compresses every linear of every block"},
                  {"refiner", BlockRefiner::kFamily, false, "trains each compressed block against the dense one"}};

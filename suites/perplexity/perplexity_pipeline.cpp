@@ -76,6 +76,19 @@ bool row_needs_calibration(const RowSpec& row) {
   return m->needs_hessian() || m->needs_inputs();
 }
 
+std::vector<ParamSpec> calibration_params() {
+  return {
+      param_string("calibration", "embedded", "calibration dataset (its training split)"),
+      param_int("nsamples", 128, "calibration sequences").at_least(1),
+      param_int("calib_seqlen", 0, "calibration sequence length (0: seqlen)").at_least(0),
+      param_string("order", "parallel", "calibration order within a block", {"parallel", "sequential"}),
+      param_int("calib_batch", 8, "calibration sequences per block forward").at_least(1),
+      param_string("hessian_cache", "all", "reuse calibration Hessians across rows", {"all", "first", "off"}),
+      param_int("input_samples", 4096, "input rows (tokens) per layer for compressors that ask for samples")
+          .at_least(1),
+  };
+}
+
 RowCompression compress_row(LoadedLM& lm, const RowSpec& row, RunContext& ctx, const RowCompressionHooks& hooks) {
   const Params& p = row.suite_params;
   CausalLM& model = *lm.model;

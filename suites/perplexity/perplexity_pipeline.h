@@ -69,6 +69,11 @@ struct RowCompressionHooks {
   BlockDone on_block;  // after each block (engine)
 };
 
+// The calibration parameters compress_row reads (calibration, nsamples, calib_seqlen, order,
+// calib_batch, hessian_cache, input_samples), declared once for every suite that runs the pipeline;
+// the suite declares `seqlen` (calib_seqlen 0 falls back to it) and its evaluation parameters.
+std::vector<ParamSpec> calibration_params();
+
 // Whether any stage of `row` reads calibration data (transforms, refiners, and compressors that
 // need a Hessian or inputs).
 bool row_needs_calibration(const RowSpec& row);

@@ -64,14 +64,6 @@ class PerplexitySuite : public Suite {
           param_int("seqlen", 256, "evaluation window length (tokens)").at_least(2),
           param_int("eval_windows", 0, "evaluate at most this many windows per dataset (0: all; c4: 256)").at_least(0),
           param_int("eval_batch", 8, "windows per forward pass during evaluation").at_least(1),
-          param_string("calibration", "embedded", "calibration dataset (its training split)"),
-          param_int("nsamples", 128, "calibration sequences").at_least(1),
-          param_int("calib_seqlen", 0, "calibration sequence length (0: seqlen)").at_least(0),
-          param_string("order", "parallel", "calibration order within a block", {"parallel", "sequential"}),
-          param_int("calib_batch", 8, "calibration sequences per block forward").at_least(1),
-          param_string("hessian_cache", "all", "reuse calibration Hessians across rows", {"all", "first", "off"}),
-          param_int("input_samples", 4096, "input rows (tokens) per layer for compressors that ask for samples")
-              .at_least(1),
           param_list("zero_shot", ParamType::StringList, {}, "zero-shot tasks (lm-eval names), from <data-dir>/zeroshot"),
           param_int("zero_shot_limit", 0, "documents per zero-shot task (0: all)").at_least(0),
           param_string("streaming", "auto",
@@ -79,6 +71,7 @@ class PerplexitySuite : public Suite {
                        {"auto", "on", "off"})
               .quiet_at_default(),
       };
+      for (ParamSpec& c : calibration_params()) i.params.push_back(std::move(c));
       i.slots = {{"transforms", ModelTransform::kFamily, true, "change the model before calibration, in order"},
                  {"compressor", LayerCompressor::kFamily, false, "compresses every linear of every block"},
                  {"refiner", BlockRefiner::kFamily, false, "trains each compressed block against the dense one"}};
