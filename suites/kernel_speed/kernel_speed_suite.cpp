@@ -95,8 +95,8 @@ class KernelSpeedSuite : public Suite {
   Record run_row(const RowSpec& row, RunContext& ctx) override {
     const Params& p = row.suite_params;
     if (!ctx.device().is_cpu())
-      throw NotSupported("the kernel_speed suite times the CPU kernels; run it with --device cpu (CUDA kernels: "
-                         "kernels/README.md, 'CUDA: pending')");
+      throw NotSupported("the kernel_speed suite times the CPU kernels; run it with --device cpu (the CUDA kernels: "
+                         "`repro bench cuda_kernels`, kernels/cuda/README.md)");
     ks::CaseSpec spec;
     try {
       spec.format = ks::parse_format(p.get_string("format"));
