@@ -31,6 +31,17 @@ double status_field_mb(const char* field) {
 double host_peak_rss_mb() { return status_field_mb("VmHWM:"); }
 double host_current_rss_mb() { return status_field_mb("VmRSS:"); }
 
+double host_total_mb() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  double kb = 0;
+  while (in >> key >> kb) {
+    if (key == "MemTotal:") return kb / 1024.0;
+    in.ignore(1 << 10, '\n');
+  }
+  return 0;
+}
+
 bool reset_host_peak() {
   std::ofstream out("/proc/self/clear_refs");
   if (!out) return false;

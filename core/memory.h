@@ -13,6 +13,8 @@ namespace repro {
 // Peak resident set size of this process in MiB since start or since the last reset.
 double host_peak_rss_mb();
 double host_current_rss_mb();
+// The machine's physical memory (MemTotal of /proc/meminfo) in MiB; 0 when unreadable.
+double host_total_mb();
 // Resets the host peak to the current RSS (Linux clear_refs); false where unsupported.
 bool reset_host_peak();
 

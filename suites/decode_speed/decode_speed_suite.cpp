@@ -26,6 +26,7 @@
 
 #include "core/error.h"
 #include "core/hash.h"
+#include "core/memory.h"
 #include "core/paths.h"
 #include "core/run_context.h"
 #include "core/suite_registry.h"
@@ -281,6 +282,13 @@ class DecodeSpeedSuite : public Suite {
                                        "magnitude, ...)",
                                        row.display, spec));
       const LlamaConfig c = shape_config(p);
+      // Two fp32 copies (dense and compressed) must fit, with room for the compressed forms.
+      const double need_gib = 2.0 * static_cast<double>(CausalLM(c).num_parameters()) * 4 / (1 << 30);
+      const double total_gib = host_total_mb() / 1024;
+      if (total_gib > 0 && need_gib > 0.85 * total_gib)
+        throw NotSupported(fmt::format("row '{}': {} with {} blocks needs about {:.1f} GiB for its dense and "
+                                       "compressed fp32 copies, over 85% of this machine's {:.1f} GiB; lower `layers`",
+                                       row.display, spec, c.num_hidden_layers, need_gib, total_gib));
       {
         auto t = ctx.timer().scope("load");
         lm.model = CausalLM::random(c, ctx.seed());

@@ -1,7 +1,6 @@
 #include "suites/perplexity/streamed_row.h"
 
 #include <cmath>
-#include <fstream>
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
@@ -29,18 +28,6 @@ namespace repro {
 namespace fs = std::filesystem;
 
 namespace {
-
-// MemTotal from /proc/meminfo in MiB (0 when unreadable).
-double physical_memory_mb() {
-  std::ifstream in("/proc/meminfo");
-  std::string key;
-  double kb = 0;
-  while (in >> key >> kb) {
-    if (key == "MemTotal:") return kb / 1024.0;
-    in.ignore(1 << 10, '\n');
-  }
-  return 0;
-}
 
 std::unique_ptr<LayerCompressor> make_compressor(const Component* c) {
   if (!c) return nullptr;
@@ -149,7 +136,7 @@ bool row_streams(const std::string& mode, const fs::path& model_dir, c10::Scalar
   if (mode == "off") return false;
   const double params = static_cast<double>(CausalLM(LlamaConfig::load(model_dir / "config.json")).num_parameters());
   const double bytes = params * static_cast<double>(c10::elementSize(dtype));
-  const double mem = physical_memory_mb();
+  const double mem = host_total_mb();
   return mem > 0 && bytes / (1024.0 * 1024.0) > 0.4 * mem;
 }
 

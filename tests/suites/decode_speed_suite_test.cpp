@@ -167,9 +167,14 @@ compressor = { method = "gptq", bits = 4 }
 [[rows]]
 label = "Unknown shape"
 model = "shape:gpt5"
+
+[[rows]]
+label = "Too big"
+model = "shape:llama3-70b"
+compressor = { method = "rtn", bits = 4 }
 )",
                     "test/bad");
-  REQUIRE(recs.size() == 3);
+  REQUIRE(recs.size() == 4);
   const Record& too_long = find(recs, "Too long");
   CHECK_FALSE(too_long.ok());
   CHECK(too_long.error_message.find("positions") != std::string::npos);
@@ -179,4 +184,8 @@ model = "shape:gpt5"
   const Record& unknown = find(recs, "Unknown shape");
   CHECK_FALSE(unknown.ok());
   CHECK(unknown.error_message.find("llama3-8b") != std::string::npos);  // lists the known shapes
+  // 80 blocks of Llama-3-70B twice in fp32 (about 525 GiB) is refused before anything is built.
+  const Record& big = find(recs, "Too big");
+  CHECK_FALSE(big.ok());
+  CHECK(big.error_message.find("lower `layers`") != std::string::npos);
 }
