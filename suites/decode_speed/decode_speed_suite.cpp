@@ -199,7 +199,7 @@ class DecodeSpeedSuite : public Suite {
           param_int("prefill", 512, "prompt length of the prefill timing").at_least(1),
           param_int("reps", 7, "timed repetitions of each model, alternating").at_least(1),
           param_int("threads", 0, "libtorch and kernel threads (0: every core)").at_least(0),
-          param_int("blas_threads", 1, "OpenBLAS threads, both models (0: leave OpenBLAS's own setting)").at_least(0),
+          param_int("blas_threads", 1, "OpenBLAS threads of both models during the timings (0: leave OpenBLAS's own setting)").at_least(0),
           param_float("pause_ms", 20, "untimed pause before each timed repetition").at_least(0),
       };
       for (ParamSpec& c : calibration_params()) i.params.push_back(std::move(c));
@@ -252,19 +252,10 @@ class DecodeSpeedSuite : public Suite {
     const int threads = kernels::speed::threads_or_all(static_cast<int>(p.get_int("threads")));
     const int torch_threads_before = at::get_num_threads();
     at::set_num_threads(threads);
-    // OpenBLAS runs on one thread unless the row asks otherwise: its workers spin after each call,
-    // and beside libtorch's and the kernels' OpenMP pool a second OpenBLAS thread on 2 cores made
-    // the dense model's prefill 5x slower and the compressed models' decode 2-3x slower (README.md).
-    const int blas_now = kernels::speed::blas_threads();
-    const int blas_threads = p.get_int("blas_threads") > 0 ? static_cast<int>(p.get_int("blas_threads")) : blas_now;
-    const int blas_before = blas_now > 0 ? kernels::speed::set_blas_threads(blas_threads) : 0;
-    struct Restore {
-      int torch, blas;
-      ~Restore() {
-        at::set_num_threads(torch);
-        if (blas > 0) kernels::speed::set_blas_threads(blas);
-      }
-    } restore{torch_threads_before, blas_before};
+    struct RestoreTorch {
+      int n;
+      ~RestoreTorch() { at::set_num_threads(n); }
+    } restore_torch{torch_threads_before};
 
     Record rec;
     const std::string spec = p.get_string("model");
@@ -326,6 +317,20 @@ class DecodeSpeedSuite : public Suite {
       rec.metrics["ppl"] = r.ppl;
       rec.details["eval"] = {{"dataset", ds}, {"windows", r.windows}, {"tokens", r.tokens}};
     }
+
+    // The timings run OpenBLAS on one thread unless the row asks otherwise: its workers spin after
+    // each call, and beside libtorch's and the kernels' OpenMP pool a second OpenBLAS thread on 2
+    // cores made the dense model's prefill 5x slower and the compressed models' decode 2-3x slower
+    // (README.md). Compression and the perplexity keep OpenBLAS's own setting (faster for them).
+    const int blas_now = kernels::speed::blas_threads();
+    const int blas_threads = p.get_int("blas_threads") > 0 ? static_cast<int>(p.get_int("blas_threads")) : blas_now;
+    const int blas_before = blas_now > 0 ? kernels::speed::set_blas_threads(blas_threads) : 0;
+    struct RestoreBlas {
+      int n;
+      ~RestoreBlas() {
+        if (n > 0) kernels::speed::set_blas_threads(n);
+      }
+    } restore_blas{blas_before};
 
     Pair pair;
     pair.dense = dense.model.get();
