@@ -70,7 +70,9 @@ LlamaConfig shape_config(const Params& p) {
 }
 
 // The config of a model folder or zoo:NAME (config.json only: nothing is loaded).
-LlamaConfig model_config(const std::string& spec) { return LlamaConfig::load(resolve_model_path(spec) / "config.json"); }
+LlamaConfig model_config(const std::string& spec) {
+  return LlamaConfig::load(resolve_model_path(spec) / "config.json");
+}
 
 // How many of the model's linears are compressed, and how many of those the CPU kernels take
 // (models/cpu_kernel_form.h); the others multiply by a dense reconstruction.
@@ -143,8 +145,10 @@ Timing alternate(const Pair& p, const Once& once) {
     double c = 0, d = 0;
     for (int k = 0; k < 2; ++k) {
       std::this_thread::sleep_for(p.pause);
-      if ((k == 0) == (r % 2 == 0)) c = once(*p.compressed, true);
-      else d = once(*p.dense, false);
+      if ((k == 0) == (r % 2 == 0))
+        c = once(*p.compressed, true);
+      else
+        d = once(*p.dense, false);
     }
     tc.push_back(c);
     td.push_back(d);
@@ -157,9 +161,8 @@ Timing time_decode(const Pair& p) {
   std::vector<KvCache> cache_c, cache_d;
   step(*p.compressed, p.prompt, cache_c, p.blocks_only);
   step(*p.dense, p.prompt, cache_d, p.blocks_only);
-  return alternate(p, [&](const CausalLM& m, bool compressed) {
-    return decode_once(m, p, compressed ? cache_c : cache_d);
-  });
+  return alternate(
+      p, [&](const CausalLM& m, bool compressed) { return decode_once(m, p, compressed ? cache_c : cache_d); });
 }
 
 Timing time_prefill(const Pair& p) {
@@ -188,7 +191,8 @@ class DecodeSpeedSuite : public Suite {
       i.summary = "CPU decode and prefill speed of a compressed LM vs the same model dense, beside its perplexity";
       i.version = "1";
       i.params = {
-          param_string("model", "zoo:tiny", "zoo:<name>, a Hugging Face model folder, or shape:<preset> (random weights)"),
+          param_string("model", "zoo:tiny",
+                       "zoo:<name>, a Hugging Face model folder, or shape:<preset> (random weights)"),
           param_int("layers", 0, "blocks of a shape:<preset> model to build and time (0: all)").at_least(0),
           param_string("dataset", "embedded", "perplexity dataset (none: skip the perplexity)"),
           param_int("seqlen", 256, "perplexity window length (tokens)").at_least(2),
@@ -199,7 +203,9 @@ class DecodeSpeedSuite : public Suite {
           param_int("prefill", 512, "prompt length of the prefill timing").at_least(1),
           param_int("reps", 7, "timed repetitions of each model, alternating").at_least(1),
           param_int("threads", 0, "libtorch and kernel threads (0: every core)").at_least(0),
-          param_int("blas_threads", 1, "OpenBLAS threads of both models during the timings (0: leave OpenBLAS's own setting)").at_least(0),
+          param_int("blas_threads", 1,
+                    "OpenBLAS threads of both models during the timings (0: leave OpenBLAS's own setting)")
+              .at_least(0),
           param_float("pause_ms", 20, "untimed pause before each timed repetition").at_least(0),
       };
       for (ParamSpec& c : calibration_params()) i.params.push_back(std::move(c));
@@ -217,7 +223,8 @@ class DecodeSpeedSuite : public Suite {
           {"block_ms", Better::Lower, "shape models: compressed decode ms per block per token", 4},
           {"dense_block_ms", Better::None, "shape models: dense decode ms per block per token", 4},
           {"head_ms", Better::None, "shape models: dense lm_head ms per token", 4},
-          {"full_decode_tok_s", Better::Higher, "shape models: projected decode tokens/s of all the preset's blocks + head", 4},
+          {"full_decode_tok_s", Better::Higher,
+           "shape models: projected decode tokens/s of all the preset's blocks + head", 4},
           {"full_decode_speedup", Better::Higher, "shape models: projected full-model decode speed-up", 3},
           {"bits_per_weight", Better::Lower, "storage bits per weight of the linear layers", 4},
           {"params_kept", Better::None, "fraction of linear-layer parameters kept", 3},
@@ -238,7 +245,8 @@ class DecodeSpeedSuite : public Suite {
     const std::string ds = p.get_string("dataset");
     if (ds != "none") data[ds] = dataset_files_sha256(ds, dd, text_dataset_info(ds).eval_split);
     if (row_needs_calibration(row))
-      data["calibration:" + p.get_string("calibration")] = dataset_files_sha256(p.get_string("calibration"), dd, "train");
+      data["calibration:" + p.get_string("calibration")] =
+          dataset_files_sha256(p.get_string("calibration"), dd, "train");
     return {{"model", model_identity(spec)}, {"data", data}};
   }
 
@@ -260,32 +268,36 @@ class DecodeSpeedSuite : public Suite {
     Record rec;
     const std::string spec = p.get_string("model");
     const bool shape = is_shape_model(spec);
-    const int64_t max_pos = shape ? shape_config(p).max_position_embeddings : model_config(spec).max_position_embeddings;
+    const int64_t max_pos =
+        shape ? shape_config(p).max_position_embeddings : model_config(spec).max_position_embeddings;
     if (p.get_int("prompt") + p.get_int("decode_tokens") > max_pos)
-      p.fail("prompt", fmt::format("prompt + decode_tokens ({} + {}) exceed the model's {} positions", p.get_int("prompt"),
-                                   p.get_int("decode_tokens"), max_pos));
+      p.fail("prompt", fmt::format("prompt + decode_tokens ({} + {}) exceed the model's {} positions",
+                                   p.get_int("prompt"), p.get_int("decode_tokens"), max_pos));
     if (p.get_int("prefill") > max_pos)
       p.fail("prefill", fmt::format("{} tokens exceed the model's {} positions", p.get_int("prefill"), max_pos));
     LoadedLM lm, dense;
     if (shape) {
       if (row_needs_calibration(row))
-        throw NotSupported(fmt::format("row '{}': {} has random weights and no data; use a data-free method (rtn, "
-                                       "magnitude, ...)",
-                                       row.display, spec));
+        throw NotSupported(
+            fmt::format("row '{}': {} has random weights and no data; use a data-free method (rtn, "
+                        "magnitude, ...)",
+                        row.display, spec));
       const LlamaConfig c = shape_config(p);
       // Two fp32 copies (dense and compressed) must fit, with room for the compressed forms.
       const double need_gib = 2.0 * static_cast<double>(CausalLM(c).num_parameters()) * 4 / (1 << 30);
       const double total_gib = host_total_mb() / 1024;
       if (total_gib > 0 && need_gib > 0.85 * total_gib)
-        throw NotSupported(fmt::format("row '{}': {} with {} blocks needs about {:.1f} GiB for its dense and "
-                                       "compressed fp32 copies, over 85% of this machine's {:.1f} GiB; lower `layers`",
-                                       row.display, spec, c.num_hidden_layers, need_gib, total_gib));
+        throw NotSupported(
+            fmt::format("row '{}': {} with {} blocks needs about {:.1f} GiB for its dense and "
+                        "compressed fp32 copies, over 85% of this machine's {:.1f} GiB; lower `layers`",
+                        row.display, spec, c.num_hidden_layers, need_gib, total_gib));
       {
         auto t = ctx.timer().scope("load");
         lm.model = CausalLM::random(c, ctx.seed());
         dense.model = CausalLM::random(c, ctx.seed());
       }
-      lm.identity = {{"name", spec}, {"path", ""}, {"sha256", fmt::format("{}/{}/{}", spec, c.num_hidden_layers, ctx.seed())}};
+      lm.identity = {
+          {"name", spec}, {"path", ""}, {"sha256", fmt::format("{}/{}/{}", spec, c.num_hidden_layers, ctx.seed())}};
       rec.model = {{"name", fmt::format("{} ({} blocks, random)", spec, c.num_hidden_layers)}};
     } else {
       const nlohmann::json id = model_identity(spec);
@@ -307,9 +319,10 @@ class DecodeSpeedSuite : public Suite {
     rec.details["compressed_linears"] = n_compressed;
     rec.details["kernel_linears"] = n_kernel;
     if (n_kernel < n_compressed)
-      spdlog::warn("decode_speed: {}: {} of {} compressed linears are in a format the CPU kernels do not take; they "
-                   "multiply by a dense reconstruction",
-                   row.display, n_compressed - n_kernel, n_compressed);
+      spdlog::warn(
+          "decode_speed: {}: {} of {} compressed linears are in a format the CPU kernels do not take; they "
+          "multiply by a dense reconstruction",
+          row.display, n_compressed - n_kernel, n_compressed);
     const std::string ds = p.get_string("dataset");
     if (!shape && ds != "none") {
       PerplexityResult r = dataset_perplexity(*lm.model, *lm.tokenizer, lm.tokenize, ds, p.get_int("seqlen"),
@@ -364,15 +377,21 @@ class DecodeSpeedSuite : public Suite {
     auto stats = [](const kernels::speed::Stats& s) {
       return nlohmann::json{{"median_s", s.median}, {"p10_s", s.p10}, {"p90_s", s.p90}};
     };
-    rec.details["decode"] = {{"compressed", stats(dec.compressed)}, {"dense", stats(dec.dense)},
-                             {"prompt", pair.prompt.size(1)}, {"tokens", pair.decode_tokens}, {"reps", pair.reps}};
-    rec.details["prefill"] = {{"compressed", stats(pre.compressed)}, {"dense", stats(pre.dense)},
-                              {"tokens", pair.prefill.size(1)}, {"reps", pair.reps}};
+    rec.details["decode"] = {{"compressed", stats(dec.compressed)},
+                             {"dense", stats(dec.dense)},
+                             {"prompt", pair.prompt.size(1)},
+                             {"tokens", pair.decode_tokens},
+                             {"reps", pair.reps}};
+    rec.details["prefill"] = {{"compressed", stats(pre.compressed)},
+                              {"dense", stats(pre.dense)},
+                              {"tokens", pair.prefill.size(1)},
+                              {"reps", pair.reps}};
     rec.details["threads"] = threads;
     rec.details["blas_threads"] = blas_before > 0 ? blas_threads : 0;
     if (shape) {
       const double blocks = static_cast<double>(lm.model->num_layers());
-      const double full = static_cast<double>(model_shape_preset(spec.substr(std::string(kShapePrefix).size())).num_hidden_layers);
+      const double full =
+          static_cast<double>(model_shape_preset(spec.substr(std::string(kShapePrefix).size())).num_hidden_layers);
       const double block_c = dec.compressed.median / blocks, block_d = dec.dense.median / blocks;
       const double head = time_head(*dense.model, pair.reps);
       rec.metrics["block_ms"] = block_c * 1e3;

@@ -29,7 +29,8 @@ std::string decode_table() {
 title = "micro decode"
 suite = "decode_speed"
 metrics = ["ppl", "decode_speedup"]
-)") + kSettings + R"(
+)") + kSettings +
+         R"(
 dataset = "embedded"
 prompt = 16
 decode_tokens = 4
@@ -60,7 +61,8 @@ std::string perplexity_table() {
 title = "micro perplexity"
 suite = "perplexity"
 metrics = ["ppl"]
-)") + kSettings + R"(
+)") + kSettings +
+         R"(
 datasets = ["embedded"]
 
 [[rows]]
@@ -74,7 +76,8 @@ compressor = { method = "rtn", bits = 4, group_size = 64 }
 
 void write_excerpt_corpus(const test::TempDir& data) {
   std::string text = test::read_text(test::source_root() / "tests" / "fixtures" / "embedded_excerpt.txt");
-  for (const char* split : {"train", "valid", "test"}) test::write_text(data / (std::string("embedded/") + split + ".txt"), text);
+  for (const char* split : {"train", "valid", "test"})
+    test::write_text(data / (std::string("embedded/") + split + ".txt"), text);
 }
 
 struct Fixture {
