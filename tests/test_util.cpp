@@ -9,16 +9,18 @@
 #include <random>
 #include <sstream>
 
+#include "core/record.h"
 #include "core/run_context.h"
 #include "repro_build_info.h"
+#include "tests/catch.h"
 
 namespace repro::test {
 
 TempDir::TempDir(const std::string& tag) {
   static std::atomic<int> counter{0};
   std::random_device rd;
-  path_ = std::filesystem::temp_directory_path() /
-          (tag + "-" + std::to_string(getpid()) + "-" + std::to_string(counter++) + "-" + std::to_string(rd() % 100000));
+  path_ = std::filesystem::temp_directory_path() / (tag + "-" + std::to_string(getpid()) + "-" +
+                                                    std::to_string(counter++) + "-" + std::to_string(rd() % 100000));
   std::filesystem::create_directories(path_);
 }
 
@@ -53,6 +55,13 @@ RunContext& quiet_context(uint64_t seed) {
     c = std::make_unique<RunContext>(o);
   }
   return *c;
+}
+
+const Record& record_labelled(const std::vector<Record>& records, const std::string& label) {
+  for (const Record& r : records)
+    if (r.label == label) return r;
+  FAIL("no record labelled '" << label << "' among " << records.size());
+  throw std::logic_error("unreachable");
 }
 
 }  // namespace repro::test

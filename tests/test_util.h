@@ -4,10 +4,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace repro {
 class RunContext;
-}
+struct Record;
+}  // namespace repro
 
 namespace repro::test {
 
@@ -34,5 +36,9 @@ std::filesystem::path source_root();
 // A RunContext that logs errors only, shows no progress and has the given seed; one per seed, alive
 // for the test program's lifetime.
 RunContext& quiet_context(uint64_t seed = 0);
+
+// The record whose label is `label` (a row's display label, sweep values included); fails the
+// test when none has it.
+const Record& record_labelled(const std::vector<Record>& records, const std::string& label);
 
 }  // namespace repro::test

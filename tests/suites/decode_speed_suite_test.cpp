@@ -100,13 +100,6 @@ struct Fixture {
   }
 };
 
-const Record& find(const std::vector<Record>& recs, const std::string& label) {
-  for (const auto& r : recs)
-    if (r.label == label) return r;
-  FAIL("no row " << label);
-  return recs.front();
-}
-
 }  // namespace
 
 TEST_CASE("decode_speed suite on zoo:micro: perplexity, kernels and speeds", "[suites][decode_speed]") {
@@ -126,22 +119,24 @@ TEST_CASE("decode_speed suite on zoo:micro: perplexity, kernels and speeds", "[s
     CHECK(r.metrics.at("decode_speedup") <= hi * 1.001);
   }
   // Every linear of the 4-bit and 2:4 rows runs through the kernels; unstructured sparsity does not.
-  CHECK(find(recs, "RTN").details.at("kernel_linears").get<int64_t>() == 14);
-  CHECK(find(recs, "SparseGPT 2:4").details.at("kernel_linears").get<int64_t>() == 14);
-  CHECK(find(recs, "Unstructured").details.at("compressed_linears").get<int64_t>() == 14);
-  CHECK(find(recs, "Unstructured").details.at("kernel_linears").get<int64_t>() == 0);
-  CHECK(find(recs, "Dense").details.at("compressed_linears").get<int64_t>() == 0);
-  CHECK(find(recs, "RTN").metrics.at("bits_per_weight") < 5.0);
+  CHECK(test::record_labelled(recs, "RTN").details.at("kernel_linears").get<int64_t>() == 14);
+  CHECK(test::record_labelled(recs, "SparseGPT 2:4").details.at("kernel_linears").get<int64_t>() == 14);
+  CHECK(test::record_labelled(recs, "Unstructured").details.at("compressed_linears").get<int64_t>() == 14);
+  CHECK(test::record_labelled(recs, "Unstructured").details.at("kernel_linears").get<int64_t>() == 0);
+  CHECK(test::record_labelled(recs, "Dense").details.at("compressed_linears").get<int64_t>() == 0);
+  CHECK(test::record_labelled(recs, "RTN").metrics.at("bits_per_weight") < 5.0);
 
   // The same pipeline as the perplexity suite: the same perplexity, to the last bit.
   auto ppl_recs = f.run(perplexity_table(), "test/ppl");
   REQUIRE(ppl_recs.size() == 2);
   for (const char* label : {"Dense", "RTN"}) {
     INFO(label);
-    REQUIRE(find(ppl_recs, label).ok());
-    CHECK(find(recs, label).metrics.at("ppl") == find(ppl_recs, label).metrics.at("ppl"));
+    REQUIRE(test::record_labelled(ppl_recs, label).ok());
+    CHECK(test::record_labelled(recs, label).metrics.at("ppl") ==
+          test::record_labelled(ppl_recs, label).metrics.at("ppl"));
   }
-  CHECK(find(recs, "Dense").metrics.at("ppl") < find(recs, "SparseGPT 2:4").metrics.at("ppl"));
+  CHECK(test::record_labelled(recs, "Dense").metrics.at("ppl") <
+        test::record_labelled(recs, "SparseGPT 2:4").metrics.at("ppl"));
 }
 
 TEST_CASE("decode_speed suite: rows that cannot run fail before loading anything", "[suites][decode_speed]") {
@@ -178,17 +173,17 @@ compressor = { method = "rtn", bits = 4 }
 )",
                     "test/bad");
   REQUIRE(recs.size() == 4);
-  const Record& too_long = find(recs, "Too long");
+  const Record& too_long = test::record_labelled(recs, "Too long");
   CHECK_FALSE(too_long.ok());
   CHECK(too_long.error_message.find("positions") != std::string::npos);
-  const Record& calibrated = find(recs, "Random shape, calibrated method");
+  const Record& calibrated = test::record_labelled(recs, "Random shape, calibrated method");
   CHECK_FALSE(calibrated.ok());
   CHECK(calibrated.error_message.find("data-free") != std::string::npos);
-  const Record& unknown = find(recs, "Unknown shape");
+  const Record& unknown = test::record_labelled(recs, "Unknown shape");
   CHECK_FALSE(unknown.ok());
   CHECK(unknown.error_message.find("llama3-8b") != std::string::npos);  // lists the known shapes
   // 80 blocks of Llama-3-70B twice in fp32 (about 525 GiB) is refused before anything is built.
-  const Record& big = find(recs, "Too big");
+  const Record& big = test::record_labelled(recs, "Too big");
   CHECK_FALSE(big.ok());
   CHECK(big.error_message.find("lower `layers`") != std::string::npos);
 }

@@ -65,13 +65,6 @@ format = "2:4"
 shape = "64x30"
 )";
 
-const Record& find(const std::vector<Record>& recs, const std::string& label) {
-  for (const auto& r : recs)
-    if (r.label == label) return r;
-  FAIL("no row " << label);
-  return recs.front();
-}
-
 }  // namespace
 
 TEST_CASE("kernel_speed suite on small shapes: checked, consistent metrics, bytes read", "[suites][kernel_speed]") {
@@ -102,17 +95,18 @@ TEST_CASE("kernel_speed suite on small shapes: checked, consistent metrics, byte
     CHECK(r.details.at("weight_copies").get<int>() >= 2);
   }
   // Bytes one call reads: 4-bit codes + fp32 scales and offsets per group of 128.
-  CHECK(find(recs, "q4 [batch=1]").metrics.at("weight_mb") == Approx((256 * 512 / 2 + 256 * 4 * 8) / 1e6));
+  CHECK(test::record_labelled(recs, "q4 [batch=1]").metrics.at("weight_mb") ==
+        Approx((256 * 512 / 2 + 256 * 4 * 8) / 1e6));
   // 2:4: fp32 values for half the columns + 2-bit positions; + rank-8 fp32 factors.
   const double sparse = (128 * 128 * 4 + 128 * 256 / 8) / 1e6;
-  CHECK(find(recs, "2:4").metrics.at("weight_mb") == Approx(sparse));
-  CHECK(find(recs, "2:4 + lr").metrics.at("weight_mb") == Approx(sparse + 8 * (128 + 256) * 4 / 1e6));
-  CHECK(find(recs, "fp32").metrics.at("weight_mb") == Approx(1024 * 4096 * 4 / 1e6));
+  CHECK(test::record_labelled(recs, "2:4").metrics.at("weight_mb") == Approx(sparse));
+  CHECK(test::record_labelled(recs, "2:4 + lr").metrics.at("weight_mb") == Approx(sparse + 8 * (128 + 256) * 4 / 1e6));
+  CHECK(test::record_labelled(recs, "fp32").metrics.at("weight_mb") == Approx(1024 * 4096 * 4 / 1e6));
 
-  const Record& bad_format = find(recs, "bad format");
+  const Record& bad_format = test::record_labelled(recs, "bad format");
   CHECK_FALSE(bad_format.ok());
   CHECK(bad_format.error_message.find("q5g128") != std::string::npos);
-  const Record& bad_shape = find(recs, "bad 2:4 shape");
+  const Record& bad_shape = test::record_labelled(recs, "bad 2:4 shape");
   CHECK_FALSE(bad_shape.ok());
   CHECK(bad_shape.error_message.find("divisible by 4") != std::string::npos);
 }
