@@ -7,11 +7,10 @@
 # nvidia-smi.txt, steps.tsv (step, exit status, seconds). A failed step does not stop the later
 # ones; the exit status is the number of failed steps.
 #
-# Before: on the development machine, `scripts/setup-deps.sh --download-only .deps` (TOML++ and
-# the other header/library packages the GPU machine lacks), then `rm -rf .deps/debs
-# .deps/root/usr/include/boost` (this build leaves apps/repro out and needs no Boost; the rest is
-# ~19 MB) and send .deps along with the tree. (Its Catch2 v2 may then shadow the machine's v3:
-# the tests build with either, through tests/catch.h.)
+# Before: on the development machine, `scripts/setup-deps.sh --download-only .deps --without-boost`
+# (TOML++ and the other header/library packages the GPU machine lacks; this build leaves apps/repro
+# out and needs no Boost; about 12 MB) and send .deps along with the tree. (Its Catch2 v2 may then
+# shadow the machine's v3: the tests build with either, through tests/catch.h.)
 #
 #   scripts/gpu-check.sh                     # everything, within GPU_CHECK_BUDGET_S (default 570 s)
 #   GPU_CHECK_STEPS="build test" scripts/gpu-check.sh

@@ -2,9 +2,13 @@
 # Installs every Debian package ReproBench needs to build, test and reproduce tables.
 #
 #   scripts/setup-deps.sh                    install what is missing (idempotent; a no-op in seconds)
-#   scripts/setup-deps.sh --download-only D  fetch the .deb files of the build dependencies into D/debs
-#                                            and unpack them into D/root (for machines without apt,
-#                                            e.g. the GPU machine; point CMake at D/root/usr)
+#   scripts/setup-deps.sh --download-only D [--without-boost]
+#                                            fetch the .deb files of the build dependencies and unpack
+#                                            them into D/root (for machines without apt, e.g. the GPU
+#                                            machine; point CMake at D/root/usr); the .debs are deleted
+#                                            once unpacked. --without-boost leaves Boost out (162 MB of
+#                                            headers that only apps/repro needs): what
+#                                            scripts/gpu-check.sh's build takes, about 12 MB
 #   scripts/setup-deps.sh --list             print the package list and exit (node and npm count as
 #                                            present when their commands are, whatever provides them)
 #   scripts/setup-deps.sh --fuzz             also install clang and its runtimes, for the libFuzzer
@@ -91,12 +95,20 @@ case "${1:-}" in
     printf '%s\n' "${BUILD_PKGS[@]}" "${DATA_PKGS[@]}"; tool_packages; exit 0 ;;
   --download-only)
     dir=${2:?--download-only needs a folder}
+    pkgs=("${CARRY_PKGS[@]}")
+    case "${3:-}" in
+      "") ;;
+      --without-boost) pkgs=(); for p in "${CARRY_PKGS[@]}"; do [[ $p == libboost* ]] || pkgs+=("$p"); done ;;
+      *) die "unknown argument '$3' after --download-only DIR (use --without-boost)" ;;
+    esac
     mkdir -p "$dir/debs" "$dir/root"
     dir=$(cd "$dir" && pwd)
     command -v apt-get >/dev/null || die "apt-get not found: --download-only runs on a Debian machine"
-    (cd "$dir/debs" && apt-get download "${CARRY_PKGS[@]}") || die "apt-get download failed (run 'apt-get update' first?)"
+    (cd "$dir/debs" && apt-get download "${pkgs[@]}") || die "apt-get download failed (run 'apt-get update' first?)"
     for f in "$dir"/debs/*.deb; do dpkg -x "$f" "$dir/root"; done
-    echo "setup-deps: unpacked ${#CARRY_PKGS[@]} packages into $dir/root (cmake -DCMAKE_PREFIX_PATH=$dir/root/usr)"
+    rm -rf "$dir/debs"
+    echo "setup-deps: unpacked ${#pkgs[@]} packages into $dir/root, $(du -sh "$dir/root" | cut -f1)" \
+         "(cmake -DCMAKE_PREFIX_PATH=$dir/root/usr)"
     exit 0 ;;
 esac
 # Optional extras, any combination.
