@@ -5,7 +5,7 @@
 set encoding utf8
 set datafile separator "\t"
 set title 'Speed-up over dense fp32 OpenBLAS vs batch, down_proj 4096x14336 (2 CPU cores)'
-set xlabel 'batch (lower is better)'
+set xlabel 'batch'
 set ylabel 'speedup (higher is better)'
 set logscale x
 set format x '%g'
@@ -32,8 +32,7 @@ plot 'cpu_batch-speedup_vs_batch_down_proj.dat' index 0 using 1:2 with linespoin
      'cpu_batch-speedup_vs_batch_down_proj.dat' index 2 using 1:2 with linespoints ls 11 title '3-bit g128 · down_proj', \
      'cpu_batch-speedup_vs_batch_down_proj.dat' index 3 using 1:2 with linespoints ls 2 title '2-bit g128 · down_proj', \
      'cpu_batch-speedup_vs_batch_down_proj.dat' index 4 using 1:2 with linespoints ls 8 title '2:4 · down_proj', \
-     'cpu_batch-speedup_vs_batch_down_proj.dat' index 5 using 1:2 with linespoints ls 6 title '2:4 + rank 64 · down_proj', \
-     'cpu_batch-speedup_vs_batch_down_proj.dat' index 6 using 1:2 with steps lw 1 dt 2 lc rgb '#303030' title 'Pareto front (ours)'
+     'cpu_batch-speedup_vs_batch_down_proj.dat' index 5 using 1:2 with linespoints ls 6 title '2:4 + rank 64 · down_proj'
 set terminal pngcairo size 931,500 noenhanced font 'Sans,10' background rgb 'white'
 set output 'cpu_batch-speedup_vs_batch_down_proj.png'
 replot

@@ -5,7 +5,7 @@
 set encoding utf8
 set datafile separator "\t"
 set title 'Speed-up over dense fp32 OpenBLAS vs batch, q_proj 4096x4096 (2 CPU cores)'
-set xlabel 'batch (lower is better)'
+set xlabel 'batch'
 set ylabel 'speedup (higher is better)'
 set logscale x
 set format x '%g'
@@ -32,8 +32,7 @@ plot 'cpu_batch-speedup_vs_batch_q_proj.dat' index 0 using 1:2 with linespoints 
      'cpu_batch-speedup_vs_batch_q_proj.dat' index 2 using 1:2 with linespoints ls 12 title '3-bit g128 · q_proj', \
      'cpu_batch-speedup_vs_batch_q_proj.dat' index 3 using 1:2 with linespoints ls 3 title '2-bit g128 · q_proj', \
      'cpu_batch-speedup_vs_batch_q_proj.dat' index 4 using 1:2 with linespoints ls 9 title '2:4 · q_proj', \
-     'cpu_batch-speedup_vs_batch_q_proj.dat' index 5 using 1:2 with linespoints ls 7 title '2:4 + rank 64 · q_proj', \
-     'cpu_batch-speedup_vs_batch_q_proj.dat' index 6 using 1:2 with steps lw 1 dt 2 lc rgb '#303030' title 'Pareto front (ours)'
+     'cpu_batch-speedup_vs_batch_q_proj.dat' index 5 using 1:2 with linespoints ls 7 title '2:4 + rank 64 · q_proj'
 set terminal pngcairo size 910,500 noenhanced font 'Sans,10' background rgb 'white'
 set output 'cpu_batch-speedup_vs_batch_q_proj.png'
 replot
