@@ -113,6 +113,19 @@ std::string check_sampled(const DeviceBuffer<__half>& y, int64_t batch, int64_t 
   return "";
 }
 
+// Checks the candidate's and cuBLAS's outputs; on a failure marks the benchmark skipped (nothing is
+// timed) and returns false.
+bool both_pass_check(benchmark::State& state, const DeviceBuffer<__half>& yc, const DeviceBuffer<__half>& yb,
+                     int64_t batch, int64_t out,
+                     const std::function<std::pair<double, double>(int64_t, int64_t)>& ref) {
+  for (const auto& [what, y] : {std::pair<const char*, const DeviceBuffer<__half>*>{"candidate", &yc}, {"cuBLAS", &yb}})
+    if (const std::string e = check_sampled(*y, batch, out, ref); !e.empty()) {
+      state.SkipWithError(fmt::format("{} failed its check, not timed: {}", what, e).c_str());
+      return false;
+    }
+  return true;
+}
+
 void report(benchmark::State& state, const ct::Pair& p, double bytes, double flops) {
   state.SetIterationTime(p.candidate.median);
   state.counters["p10_us"] = p.candidate.p10 * 1e6;
@@ -174,7 +187,9 @@ void run_lowbit(benchmark::State& state, int bits, Shape s, int64_t batch) {
   std::vector<float> xr;
   const std::vector<uint16_t> xh = to_half(random_vector(batch * s.in, 1.0f, rng), &xr);
   DeviceBuffer<__half> x = upload_half(xh), yc(batch * s.out), yb(batch * s.out);
-  auto cand = [&](int i) { lowbit_gemv(c.weights[i % c.weights.size()], x.get(), batch, s.in, yc.get(), s.out, kStream); };
+  auto cand = [&](int i) {
+    lowbit_gemv(c.weights[i % c.weights.size()], x.get(), batch, s.in, yc.get(), s.out, kStream);
+  };
   auto base = [&](int i) {
     dense_linear_fp16(*g_cublas, c.dense[i % c.dense.size()].get(), s.out, s.in, s.in, x.get(), batch, s.in, yb.get(),
                       s.out, 0.0f, kStream);
@@ -191,11 +206,7 @@ void run_lowbit(benchmark::State& state, int bits, Shape s, int64_t batch) {
   };
   cand(0);
   base(0);
-  for (const auto& [what, y] : {std::pair<const char*, DeviceBuffer<__half>*>{"candidate", &yc}, {"cuBLAS", &yb}})
-    if (const std::string e = check_sampled(*y, batch, s.out, ref); !e.empty()) {
-      state.SkipWithError(fmt::format("{} failed its check, not timed: {}", what, e).c_str());
-      return;
-    }
+  if (!both_pass_check(state, yc, yb, batch, s.out, ref)) return;
   ct::Pair p;
   for (auto _ : state) p = ct::time_pair(cand, base, g_reps, 10, kStream);
   report(state, p, static_cast<double>(c.packed.bytes_read()), 2.0 * s.out * s.in * batch);
@@ -205,7 +216,7 @@ void run_lowbit(benchmark::State& state, int bits, Shape s, int64_t batch) {
 
 struct SparseCase {
   Shape shape{};
-  std::vector<float> S, U, V;  // fp16-rounded values; U [out, 64], V [64, in]
+  std::vector<float> S, U, V;                          // fp16-rounded values; U [out, 64], V [64, in]
   std::vector<DeviceBuffer<__half>> dense, dense_slr;  // S, and S + U V, fp16 copies
   std::vector<std::unique_ptr<Sparse24GemmGpu>> sparse;
   std::vector<std::unique_ptr<SparseLowRankGpu>> slr;
@@ -226,8 +237,10 @@ SparseCase& sparse_case(Shape s) {
     int a = 0, b = 1;
     if (std::abs(w[g + b]) > std::abs(w[g + a])) std::swap(a, b);
     for (int k = 2; k < 4; ++k) {
-      if (std::abs(w[g + k]) > std::abs(w[g + a])) b = a, a = k;
-      else if (std::abs(w[g + k]) > std::abs(w[g + b])) b = k;
+      if (std::abs(w[g + k]) > std::abs(w[g + a]))
+        b = a, a = k;
+      else if (std::abs(w[g + k]) > std::abs(w[g + b]))
+        b = k;
     }
     for (int k = 0; k < 4; ++k)
       if (k != a && k != b) w[g + k] = 0.0f;
@@ -247,7 +260,8 @@ SparseCase& sparse_case(Shape s) {
   for (int k = copies_for(1.125 * s.out * s.in); k > 0; --k) {
     DeviceBuffer<__half> d = upload_half(sh);
     c->sparse.push_back(std::make_unique<Sparse24GemmGpu>(d.get(), s.out, s.in, kStream));
-    c->slr.push_back(std::make_unique<SparseLowRankGpu>(d.get(), true, s.out, s.in, du.get(), dv.get(), kRank, kStream));
+    c->slr.push_back(
+        std::make_unique<SparseLowRankGpu>(d.get(), true, s.out, s.in, du.get(), dv.get(), kRank, kStream));
   }
   return *c;
 }
@@ -264,13 +278,15 @@ void run_sparse(benchmark::State& state, Shape s, int64_t batch, bool lowrank) {
   DeviceBuffer<__half> x = upload_half(to_half(random_vector(batch * s.in, 1.0f, rng), &xr));
   DeviceBuffer<__half> yc(batch * s.out), yb(batch * s.out);
   auto cand = [&](int i) {
-    if (lowrank) c.slr[i % c.slr.size()]->run(*g_cublas, x.get(), batch, s.in, yc.get(), s.out, kStream);
-    else c.sparse[i % c.sparse.size()]->run(x.get(), batch, s.in, yc.get(), s.out, 0.0f, kStream);
+    if (lowrank)
+      c.slr[i % c.slr.size()]->run(*g_cublas, x.get(), batch, s.in, yc.get(), s.out, kStream);
+    else
+      c.sparse[i % c.sparse.size()]->run(x.get(), batch, s.in, yc.get(), s.out, 0.0f, kStream);
   };
   auto& dense = lowrank ? c.dense_slr : c.dense;
   auto base = [&](int i) {
-    dense_linear_fp16(*g_cublas, dense[i % dense.size()].get(), s.out, s.in, s.in, x.get(), batch, s.in, yb.get(), s.out,
-                      0.0f, kStream);
+    dense_linear_fp16(*g_cublas, dense[i % dense.size()].get(), s.out, s.in, s.in, x.get(), batch, s.in, yb.get(),
+                      s.out, 0.0f, kStream);
   };
   auto ref = [&](int64_t b, int64_t r) {
     double v = 0, m = 0;
@@ -292,14 +308,11 @@ void run_sparse(benchmark::State& state, Shape s, int64_t batch, bool lowrank) {
   };
   cand(0);
   base(0);
-  for (const auto& [what, y] : {std::pair<const char*, DeviceBuffer<__half>*>{"candidate", &yc}, {"cuBLAS", &yb}})
-    if (const std::string e = check_sampled(*y, batch, s.out, ref); !e.empty()) {
-      state.SkipWithError(fmt::format("{} failed its check, not timed: {}", what, e).c_str());
-      return;
-    }
+  if (!both_pass_check(state, yc, yb, batch, s.out, ref)) return;
   ct::Pair p;
   for (auto _ : state) p = ct::time_pair(cand, base, g_reps, batch >= 256 ? 3 : 10, kStream);
-  const double bytes = static_cast<double>(c.sparse[0]->compressed_bytes()) + (lowrank ? 2.0 * kRank * (s.out + s.in) : 0);
+  const double bytes =
+      static_cast<double>(c.sparse[0]->compressed_bytes()) + (lowrank ? 2.0 * kRank * (s.out + s.in) : 0);
   report(state, p, bytes, 2.0 * s.out * s.in * batch);
 }
 
@@ -394,8 +407,8 @@ void run_dykstra(benchmark::State& state, int m) {
   const double same = mg.eq(mb).flatten(1).all(1).to(at::kDouble).mean().item<double>();
   state.counters["same_mask_pct"] = 100.0 * same;
   if (same < 0.99) {
-    state.SkipWithError(fmt::format("the kernel's masks match libtorch's on only {:.2f}% of tiles, not timed",
-                                    100.0 * same).c_str());
+    state.SkipWithError(
+        fmt::format("the kernel's masks match libtorch's on only {:.2f}% of tiles, not timed", 100.0 * same).c_str());
     return;
   }
   ct::Pair p;
@@ -418,10 +431,10 @@ void add_context() {
   benchmark::AddCustomContext("cuda_driver_api", std::to_string(d.driver_api_version));
   benchmark::AddCustomContext("cuda_runtime", std::to_string(d.runtime_version));
   std::string why;
-  benchmark::AddCustomContext("cusparselt", cusparselt::available(&why)
-                                                ? fmt::format("{} (version {})", cusparselt::api().path,
-                                                              cusparselt::api().version)
-                                                : "not loadable");
+  benchmark::AddCustomContext("cusparselt",
+                              cusparselt::available(&why)
+                                  ? fmt::format("{} (version {})", cusparselt::api().path, cusparselt::api().version)
+                                  : "not loadable");
   g_copy_gbps = ct::copy_gbps(size_t{1} << 30, kStream);
   benchmark::AddCustomContext("d2d_copy_GBps", fmt::format("{:.1f}", g_copy_gbps));
   benchmark::AddCustomContext("reps", std::to_string(g_reps));
@@ -429,13 +442,17 @@ void add_context() {
 
 void register_all() {
   auto reg = [](const std::string& name, std::function<void(benchmark::State&)> f) {
-    benchmark::RegisterBenchmark(name.c_str(), [f](benchmark::State& st) {
-      try {
-        f(st);
-      } catch (const std::exception& e) {
-        st.SkipWithError(e.what());
-      }
-    })->Iterations(1)->UseManualTime()->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(name.c_str(),
+                                 [f](benchmark::State& st) {
+                                   try {
+                                     f(st);
+                                   } catch (const std::exception& e) {
+                                     st.SkipWithError(e.what());
+                                   }
+                                 })
+        ->Iterations(1)
+        ->UseManualTime()
+        ->Unit(benchmark::kMicrosecond);
   };
   for (int bits : {4, 3, 2})
     for (const Shape& s : kShapes)
@@ -449,7 +466,8 @@ void register_all() {
             [s, b, lr](benchmark::State& st) { run_sparse(st, s, b, lr); });
   for (const Shape& s : kShapes)
     reg(fmt::format("nm_train/{}x{}/b2048", s.out, s.in), [s](benchmark::State& st) { run_nm_train(st, s, 2048); });
-  for (int m : {4, 8, 16}) reg(fmt::format("dykstra/m{}/4096x4096", m), [m](benchmark::State& st) { run_dykstra(st, m); });
+  for (int m : {4, 8, 16})
+    reg(fmt::format("dykstra/m{}/4096x4096", m), [m](benchmark::State& st) { run_dykstra(st, m); });
 }
 
 }  // namespace
